@@ -1,0 +1,45 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Everything else is for developers.
+# Every target sets up .venv from uv.lock itself, so a fresh clone needs nothing but Python 3.11.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: demo test lint bench chaos browser clean
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet "uv==$(UV_VERSION)"
+
+# --frozen: install exactly what uv.lock says; --inexact: keep uv itself in the venv.
+$(VENV)/.synced: $(BIN)/uv pyproject.toml uv.lock
+	$(BIN)/uv sync --frozen --inexact --quiet
+	touch $@
+
+venv: $(VENV)/.synced
+
+# Debian's Chromium for the browser tests (never a browser download at run time).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+lint: $(VENV)/.synced
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: lint browser
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+demo: $(VENV)/.synced
+	$(BIN)/recaudo demo
+
+bench: $(VENV)/.synced
+	$(BIN)/python -m benchmarks
+
+chaos: $(VENV)/.synced
+	$(BIN)/python -m pytest -q -m slow
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,9 @@
+"""(filled in by the users work)"""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    pass

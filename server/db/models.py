@@ -1,0 +1,177 @@
+"""Server tables (typed declarative). The ledger is append-only: rows that moved money are never
+updated or deleted; `client.balance` and `invoice.balance` are projections of the entries, kept
+in the same transaction as each entry and recomputable from them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.db.base import Base, utcnow
+
+ROLES = ("collector", "supervisor", "admin")
+SEGMENTS = ("grupo", "convenio_externo", "entidad_externa", "particular")
+ENTRY_KINDS = ("charge", "payment", "adjustment", "reversal")
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="role"),)
+
+
+class LoginFailure(Base):
+    """Failed logins, for throttling; kept in the database so every worker sees them."""
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Device(Base):
+    """One app installation. Its token is stored hashed; revoking it stops every sync call."""
+
+    __tablename__ = "device"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    install_nonce: Mapped[str] = mapped_column(String(128))
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="raise")
+
+    __table_args__ = (UniqueConstraint("user_id", "install_nonce"),)
+
+
+class Client(Base):
+    __tablename__ = "client"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    tax_id: Mapped[str] = mapped_column(String(32), default="")
+    segment: Mapped[str] = mapped_column(String(32), default="particular", index=True)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    lat: Mapped[float | None]  # coordinates are not money: floats are right here
+    lon: Mapped[float | None]
+    phones: Mapped[list[str]] = mapped_column(JSON, default=list)
+    channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    collector_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    balance: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    collector: Mapped[User | None] = relationship(lazy="raise")
+
+    __table_args__ = (
+        CheckConstraint(f"segment IN {SEGMENTS!r}", name="segment"),
+        CheckConstraint("status IN ('active', 'closed')", name="status"),
+    )
+
+
+class Invoice(Base):
+    __tablename__ = "invoice"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client.id"), index=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    issue_date: Mapped[date | None]
+    due_date: Mapped[date]
+    amount: Mapped[Decimal]
+    balance: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_invoice_client_due", "client_id", "due_date"),)
+
+
+class ImportBatch(Base):
+    """One ledger import (file, who, when, what it did): the `source` of the entries it wrote."""
+
+    __tablename__ = "import_batch"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    filename: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class LedgerEntry(Base):
+    """An append-only movement of a client's debt. `amount` is signed: positive increases what the
+    client owes (a charge), negative decreases it (a payment, a credit note)."""
+
+    __tablename__ = "ledger_entry"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal]
+    effective_date: Mapped[date]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(16))  # import | sync | manual
+    import_batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("import_batch.id"))
+    event_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
+    reverses_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("ledger_entry.id"), unique=True
+    )
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id"))
+
+    allocations: Mapped[list[LedgerAllocation]] = relationship(lazy="raise")
+
+    __table_args__ = (
+        CheckConstraint(f"kind IN {ENTRY_KINDS!r}", name="kind"),
+        CheckConstraint("source IN ('import', 'sync', 'manual')", name="source"),
+        Index("ix_ledger_entry_client_date", "client_id", "effective_date"),
+    )
+
+
+class LedgerAllocation(Base):
+    """Where an entry lands: an invoice, or (invoice_id NULL) the client's unapplied credit.
+    The allocations of an entry always add up to its amount."""
+
+    __tablename__ = "ledger_allocation"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledger_entry.id"), index=True)
+    invoice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoice.id"), index=True)
+    amount: Mapped[Decimal]
+
+
+class AuditLog(Base):
+    """Who changed what outside the ledger (assignments, users, devices, imports)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,28 @@
+"""Composition root: `create_app(settings)` builds everything; nothing happens at import time."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from server.api import auth, clients, devices, imports, system
+from server.api.errors import install_error_handlers
+from server.db.engine import make_engine, make_session_factory
+from server.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    settings.check_production_ready()
+    engine = make_engine(settings.effective_database_url)
+    app = FastAPI(
+        title="Recaudo",
+        version="0.1.0",
+        summary="Offline-first field collections: sync server, receivables ledger and reports.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    install_error_handlers(app)
+    for module in (system, auth, devices, clients, imports):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,65 @@
+"""Server configuration: environment variables with the RECAUDO_ prefix (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.aging import DEFAULT_EDGES, validate_edges
+
+# Used only when no key is configured; a production server refuses to start with it.
+DEV_SIGNING_KEY = "recaudo-dev-signing-key-change-me-0123456789abcdef"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RECAUDO_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("data")
+    database_url: str = ""  # empty: SQLite file in data_dir
+    timezone: str = "America/Bogota"
+    currency: str = "COP"
+    locale: str = "es_CO"
+    aging_edges: tuple[int, ...] = DEFAULT_EDGES
+
+    signing_key: str = DEV_SIGNING_KEY
+    access_token_minutes: int = 12 * 60
+    login_max_failures: int = 5
+    login_window_seconds: int = 15 * 60
+
+    max_import_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+
+    @field_validator("aging_edges")
+    @classmethod
+    def _edges(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        return validate_edges(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone
+        return value
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'recaudo.db').resolve()}"
+
+    def check_production_ready(self) -> None:
+        """A production server must not sign tokens with the published development key."""
+        if self.environment == "production" and (
+            self.signing_key == DEV_SIGNING_KEY or len(self.signing_key) < 32
+        ):
+            raise RuntimeError(
+                "RECAUDO_SIGNING_KEY must be a secret of at least 32 characters in production"
+            )

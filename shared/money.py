@@ -1,0 +1,34 @@
+"""Money: `Decimal` with two places, never float. Parsing of user input lives in the importers."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from shared.errors import InvalidInput
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+# Larger than any receivable a collections team handles (a quadrillion pesos), small enough to fit
+# a signed 64-bit count of cents with room for sums.
+MAX_AMOUNT = Decimal("1000000000000000.00")
+
+
+def money(value: Decimal | int | str) -> Decimal:
+    """Quantize to cents (banker's rounding). Refuses floats: they cannot hold money exactly."""
+    if isinstance(value, float):
+        raise TypeError("money must not be built from a float")
+    try:
+        amount = Decimal(value).quantize(CENT, rounding=ROUND_HALF_EVEN)
+    except (InvalidOperation, ValueError) as exc:
+        raise InvalidInput(f"not an amount: {value!r}", code="invalid_amount") from exc
+    if not amount.is_finite() or abs(amount) > MAX_AMOUNT:
+        raise InvalidInput(f"amount out of range: {value!r}", code="amount_out_of_range")
+    return amount
+
+
+def to_cents(amount: Decimal) -> int:
+    return int(money(amount) * 100)
+
+
+def from_cents(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(CENT)
