@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from server.api import auth, clients, devices, imports, system
+from server.api import auth, clients, devices, imports, reports, system
 from server.api.errors import install_error_handlers
 from server.db.engine import make_engine, make_session_factory
 from server.settings import Settings
@@ -23,6 +23,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     install_error_handlers(app)
-    for module in (system, auth, devices, clients, imports):
+    for module in (system, auth, devices, clients, imports, reports):
         app.include_router(module.router)
     return app
