@@ -190,14 +190,12 @@ def reference_scenario(
                 balance = money(int(amount * Decimal(rng.randint(10, 90)) / 100_000) * 1000)
             else:
                 balance = amount
-            scenario.rows.append(
-                client
-                | {
-                    "factura": f"FE-{issue.year}-{number:05d}",
-                    "fecha_emision": _fmt_date(issue),
-                    "fecha_vencimiento": _fmt_date(due),
-                    "valor": _fmt_amount(amount),
-                    "saldo": _fmt_amount(balance),
-                }
-            )
+            invoice = {
+                "factura": f"FE-{issue.year}-{number:05d}",
+                "fecha_emision": _fmt_date(issue),
+                "fecha_vencimiento": _fmt_date(due),
+                "valor": _fmt_amount(amount),
+                "saldo": _fmt_amount(balance),
+            }
+            scenario.rows.append({h: (client | invoice)[h] for h in IMPORT_HEADERS})
     return scenario
