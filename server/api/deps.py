@@ -9,9 +9,9 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.db.models import User
+from server.services import auth
 from server.services.access import Actor
-from server.services.security import read_access_token
+from server.services.security import Clock, system_clock
 from server.settings import Settings
 from shared.errors import Unauthenticated
 
@@ -33,18 +33,53 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+def get_clock() -> Clock:
+    """The time source of the use cases; tests override this dependency with a fake clock."""
+    return system_clock
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
 def get_actor(
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Actor:
+    """Who is calling: an access token (password login) or a device token (`rdt_…`), which acts
+    as its user with `device_id` set."""
     if not token:
         raise Unauthenticated("log in first: no bearer token was sent")
-    claims = read_access_token(token, settings.signing_key)
-    user = session.get(User, claims.user_id)
-    if user is None or not user.active:
-        raise Unauthenticated("the user no longer exists or is disabled", code="invalid_token")
-    return Actor(user_id=user.id, username=user.username, role=user.role)
+    resolved = auth.resolve_bearer(session, token, signing_key=settings.signing_key, now=clock())
+    if resolved.touched:
+        # The device's last_seen_at stamp (at most once a minute) is its own small unit of work,
+        # committed before the route runs, so read-only routes that never commit keep it too.
+        session.commit()
+    return resolved.actor
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+def get_device_actor(actor: ActorDep) -> Actor:
+    """Sync calls: only a device token will do (it names the device the events come from)."""
+    if actor.device_id is None:
+        raise Unauthenticated(
+            "this call needs a device token: register the device first",
+            code="device_token_required",
+        )
+    return actor
+
+
+def get_user_actor(actor: ActorDep) -> Actor:
+    """Calls that need a password login (registering a device): a device token will not do."""
+    if actor.device_id is not None:
+        raise Unauthenticated(
+            "this call needs a user login, not a device token", code="user_token_required"
+        )
+    return actor
+
+
+DeviceActorDep = Annotated[Actor, Depends(get_device_actor)]
+UserActorDep = Annotated[Actor, Depends(get_user_actor)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +20,14 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("recaudo-no-such-user")
 JWT_ALGORITHM = "HS256"
 
+# The time source of every use case that reads "now"; routes get it from a dependency, so tests
+# swap in a fake clock instead of sleeping.
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
@@ -29,6 +38,14 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with older argon2 parameters (rehash at the next login)."""
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
 
 
 @dataclass(frozen=True)
