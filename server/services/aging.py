@@ -1,0 +1,39 @@
+"""Aging report (edad de cartera) at a date, rebuilt from the ledger like the statement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import cast
+
+from sqlalchemy.orm import Session
+
+from server.repositories import clients as clients_repo
+from server.services.access import Actor, require_office
+from shared.aging import DEFAULT_EDGES
+from shared.clients import AgingItem, AgingReport, Segment, aging_report
+
+
+def portfolio_aging(
+    session: Session,
+    actor: Actor,
+    *,
+    as_of: date,
+    edges: Sequence[int] = DEFAULT_EDGES,
+    collector: str | None = None,
+    segment: str | None = None,
+) -> AgingReport:
+    """Open balances per bucket on `as_of`, overall, per collector (the current assignment) and
+    per segment, with unapplied credit apart. Office only."""
+    require_office(actor)
+    rows = clients_repo.balances_as_of(session, as_of, collector=collector, segment=segment)
+    items = (
+        AgingItem(
+            collector=r.collector,
+            segment=cast(Segment, r.segment),  # the schema's CHECK constraint holds it to these
+            due_date=r.due_date,
+            balance=r.balance,
+        )
+        for r in rows
+    )
+    return aging_report(items, as_of=as_of, edges=edges)
