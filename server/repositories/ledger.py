@@ -19,7 +19,7 @@ def add_entry(
     in the caller's transaction. Projections use `balance = balance + x` so concurrent writers
     never lose an update."""
     session.add(entry)
-    session.flush([entry])
+    session.flush()  # assigns entry.id (flush(objects) is deprecated in 2.1)
     allocs = list(allocations)
     session.add_all(
         LedgerAllocation(entry_id=entry.id, invoice_id=invoice_id, amount=amount)
@@ -37,6 +37,44 @@ def add_entry(
                 .where(Invoice.id == invoice_id)
                 .values(balance=Invoice.balance + amount)
             )
+
+
+def get_entry(session: Session, entry_id: uuid.UUID) -> LedgerEntry | None:
+    return session.get(LedgerEntry, entry_id)
+
+
+def reversal_of(session: Session, entry_id: uuid.UUID) -> uuid.UUID | None:
+    """The id of the entry that reversed `entry_id`, if any."""
+    return session.scalar(select(LedgerEntry.id).where(LedgerEntry.reverses_id == entry_id))
+
+
+def allocations_of(session: Session, entry_id: uuid.UUID) -> Sequence[LedgerAllocation]:
+    return session.scalars(
+        select(LedgerAllocation)
+        .where(LedgerAllocation.entry_id == entry_id)
+        .order_by(LedgerAllocation.id)
+    ).all()
+
+
+def open_invoices_for_payment(session: Session, client_id: uuid.UUID) -> Sequence[Invoice]:
+    """The client's invoices with a positive balance, oldest due first, locked (on PostgreSQL)
+    until the transaction ends so two payments cannot both take the same balance. SQLite needs
+    no lock: the engine begins every transaction IMMEDIATE, one writer at a time."""
+    return session.scalars(
+        select(Invoice)
+        .where(Invoice.client_id == client_id, Invoice.balance > Decimal("0.00"))
+        .order_by(Invoice.due_date, Invoice.number)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+
+
+def invoice_client_id(session: Session, invoice_id: uuid.UUID) -> uuid.UUID | None:
+    return session.scalar(select(Invoice.client_id).where(Invoice.id == invoice_id))
+
+
+def client_by_code(session: Session, code: str) -> Client | None:
+    return session.scalar(select(Client).where(Client.code == code))
 
 
 def entries_for_client(session: Session, client_id: uuid.UUID) -> Sequence[LedgerEntry]:

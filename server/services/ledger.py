@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.db.models import Client, Invoice, LedgerAllocation, LedgerEntry
+from server.db.models import Client, Invoice, LedgerEntry
 from server.repositories import ledger as ledger_repo
 from shared.allocation import OpenInvoice, allocate_payment
 from shared.errors import Conflict, InvalidInput
@@ -25,10 +24,14 @@ def post_charge(
     import_batch_id: uuid.UUID | None = None,
     created_by: uuid.UUID | None = None,
 ) -> LedgerEntry:
-    """The invoice's original amount, charged to its client on its issue (or due) date."""
+    """The invoice's original amount, charged to its client on its issue (or due) date. A new
+    invoice is added to the session (its balance starts at zero and this charge raises it)."""
     amount = money(invoice.amount)
     if amount <= ZERO:
         raise InvalidInput("an invoice charges a positive amount", code="invalid_amount")
+    if invoice.id is None:
+        session.add(invoice)
+        session.flush()
     entry = LedgerEntry(
         client_id=invoice.client_id,
         kind="charge",
@@ -61,6 +64,8 @@ def post_adjustment(
         raise InvalidInput("an adjustment of zero moves nothing", code="invalid_amount")
     if not reason.strip():
         raise InvalidInput("an adjustment needs a reason", code="reason_required")
+    if invoice_id is not None and ledger_repo.invoice_client_id(session, invoice_id) != client_id:
+        raise InvalidInput("no such invoice for this client", code="invoice_not_found")
     entry = LedgerEntry(
         client_id=client_id,
         kind="adjustment",
@@ -92,11 +97,7 @@ def post_payment(
     amount = money(amount)
     if amount <= ZERO:
         raise InvalidInput("a payment must be positive", code="invalid_amount")
-    open_rows = session.scalars(
-        select(Invoice)
-        .where(Invoice.client_id == client_id, Invoice.balance > ZERO)
-        .order_by(Invoice.due_date, Invoice.number)
-    ).all()
+    open_rows = ledger_repo.open_invoices_for_payment(session, client_id)
     open_invoices = [OpenInvoice(i.id, i.due_date, i.balance, i.number) for i in open_rows]
     chosen = None
     if invoice_numbers:
@@ -128,19 +129,16 @@ def reverse_entry(
 ) -> LedgerEntry:
     """A new entry that undoes another exactly, allocation by allocation. Each entry is reversed
     at most once (a unique key); a reversal itself cannot be reversed."""
-    original = session.get(LedgerEntry, entry_id)
+    original = ledger_repo.get_entry(session, entry_id)
     if original is None:
         raise InvalidInput("no such ledger entry", code="entry_not_found")
     if original.kind == "reversal":
         raise Conflict("a reversal cannot be reversed", code="cannot_reverse_reversal")
-    already = session.scalar(select(LedgerEntry.id).where(LedgerEntry.reverses_id == entry_id))
-    if already is not None:
+    if ledger_repo.reversal_of(session, entry_id) is not None:
         raise Conflict("that entry was already reversed", code="already_reversed")
     if not reason.strip():
         raise InvalidInput("a reversal needs a reason", code="reason_required")
-    allocs = session.scalars(
-        select(LedgerAllocation).where(LedgerAllocation.entry_id == entry_id)
-    ).all()
+    allocs = ledger_repo.allocations_of(session, entry_id)
     entry = LedgerEntry(
         client_id=original.client_id,
         kind="reversal",
@@ -156,4 +154,4 @@ def reverse_entry(
 
 
 def client_by_code(session: Session, code: str) -> Client | None:
-    return session.scalar(select(Client).where(Client.code == code))
+    return ledger_repo.client_by_code(session, code)
