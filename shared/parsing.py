@@ -1,0 +1,244 @@
+"""Reading what people type into spreadsheets: amounts, dates, coordinates and column headers.
+
+Rules of this file: pure functions, no I/O. Each parser takes the raw cell (a string from a CSV, or
+whatever openpyxl produced: str, int, float, datetime, date) and returns a typed value or raises
+`InvalidInput` with a stable code (`missing_value`, `invalid_amount`, `amount_out_of_range`,
+`invalid_date`, `invalid_coordinate`).
+
+Amounts, decided once here:
+- `$`, `COP`, spaces (also non-breaking) are ignored; a leading `-`, a trailing `-` or accounting
+  parentheses `(1.234)` make it negative (callers decide whether a negative is acceptable).
+- With both `.` and `,` present, the LAST one is the decimal separator (`1.234.567,89` and
+  `1,234,567.89`). With one kind repeated, it groups thousands (`1.234.567`). With one separator
+  followed by exactly three digits it groups thousands too (`1.234` is one thousand two hundred
+  thirty-four pesos, as Colombian ERPs print it); otherwise it is the decimal separator (`1234,5`).
+- Thousands groups must have three digits; more than two decimals are refused rather than rounded
+  (money is never silently changed). Numbers that come from a spreadsheet as floats are rounded to
+  cents: the float is the spreadsheet's own approximation of a two-decimal value.
+Dates are day first (`15/03/2025`, `15-03-2025`) or ISO (`2025-03-15`); a four-digit year is
+required (`15/03/25` is ambiguous), impossible dates (`31/02/2025`) are refused, and numbers are
+Excel serial days (1900 date system).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Final
+
+from shared.errors import InvalidInput
+from shared.money import CENT, MAX_AMOUNT
+
+_IGNORED_IN_AMOUNT: Final = re.compile(r"[\s\u00a0\u202f$]|COP", re.IGNORECASE)
+_AMOUNT_SHAPE: Final = re.compile(r"\d[\d.,]*")
+_GROUPED: Final = re.compile(r"[1-9]\d{0,2}(?:[.,]\d{3})+")
+_MAX_AMOUNT_TEXT: Final = 64  # longer than any real amount; keeps Decimal away from huge strings
+
+# Excel's day 0 in the 1900 system is 1899-12-30 once its phantom 29 Feb 1900 is passed (serial 60).
+_EXCEL_EPOCH: Final = date(1899, 12, 30)
+_MIN_YEAR, _MAX_YEAR = 1900, 2200
+_DAY_FIRST: Final = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+_ISO: Final = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+_TRAILING_MIDNIGHT: Final = re.compile(r"[ T]00:00(?::00(?:\.0+)?)?$")
+
+
+def is_blank(value: object) -> bool:
+    """None, or text that is only whitespace."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _missing(what: str) -> InvalidInput:
+    return InvalidInput(f"{what} is empty", code="missing_value")
+
+
+def _bad_amount(value: object, why: str) -> InvalidInput:
+    return InvalidInput(f"not an amount ({why}): {str(value)[:40]!r}", code="invalid_amount")
+
+
+def _checked(amount: Decimal, value: object) -> Decimal:
+    if abs(amount) > MAX_AMOUNT:
+        raise InvalidInput(f"amount out of range: {str(value)[:40]!r}", code="amount_out_of_range")
+    return amount
+
+
+def parse_amount(value: object) -> Decimal:
+    """An amount of money with two decimals, from a cell (see the module's rules)."""
+    if isinstance(value, bool):
+        raise _bad_amount(value, "a yes/no value")
+    if isinstance(value, int):
+        return _checked(_exact_cents(Decimal(value), value), value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise _bad_amount(value, "not a finite number")
+        # repr gives the shortest decimal that round-trips: what the spreadsheet showed.
+        return _checked(Decimal(repr(value)).quantize(CENT, rounding=ROUND_HALF_EVEN), value)
+    if isinstance(value, Decimal):
+        return _checked(_exact_cents(value, value), value)
+    if is_blank(value):
+        raise _missing("the amount")
+    if not isinstance(value, str):
+        raise _bad_amount(value, "not text or a number")
+    return _parse_amount_text(value)
+
+
+def _parse_amount_text(value: str) -> Decimal:
+    text = _IGNORED_IN_AMOUNT.sub("", value)
+    if len(text) > _MAX_AMOUNT_TEXT:
+        raise InvalidInput(f"amount out of range: {value[:40]!r}...", code="amount_out_of_range")
+    negative = False
+    if text.startswith("(") and text.endswith(")"):
+        negative, text = True, text[1:-1]
+    if text.startswith(("-", "+")):
+        negative, text = negative ^ (text[0] == "-"), text[1:]
+    elif text.endswith("-"):  # some ERPs print credits as `1.234-`
+        negative, text = not negative, text[:-1]
+    if not _AMOUNT_SHAPE.fullmatch(text):
+        raise _bad_amount(value, "unexpected characters")
+    integer, decimals = _split_separators(text, value)
+    try:
+        amount = _exact_cents(Decimal(f"{integer}.{decimals or '0'}"), value)
+    except InvalidOperation as exc:  # pragma: no cover - the shape check above prevents it
+        raise _bad_amount(value, "unreadable") from exc
+    return _checked(-amount if negative else amount, value)
+
+
+def _split_separators(text: str, original: str) -> tuple[str, str]:
+    """Integer digits and decimal digits of `text` (digits, `.` and `,` only)."""
+    last_dot, last_comma = text.rfind("."), text.rfind(",")
+    if last_dot < 0 and last_comma < 0:
+        return text, ""
+    if last_dot >= 0 and last_comma >= 0:
+        decimal_at = max(last_dot, last_comma)
+        integer, decimals = text[:decimal_at], text[decimal_at + 1 :]
+        thousands = "," if text[decimal_at] == "." else "."
+        if text[decimal_at] in integer or not _GROUPED.fullmatch(integer):
+            raise _bad_amount(original, "mixed separators")
+        if not decimals:
+            raise _bad_amount(original, "nothing after the decimal separator")
+        return integer.replace(thousands, ""), decimals
+    separator = "." if last_dot >= 0 else ","
+    if text.count(separator) > 1 or len(text) - text.rfind(separator) - 1 == 3:
+        if not _GROUPED.fullmatch(text):
+            raise _bad_amount(original, "thousands groups must have three digits")
+        return text.replace(separator, ""), ""
+    integer, _, decimals = text.partition(separator)
+    if not integer or not decimals:
+        raise _bad_amount(original, "a separator with nothing on one side")
+    return integer, decimals
+
+
+def _exact_cents(amount: Decimal, original: object) -> Decimal:
+    if not amount.is_finite():
+        raise _bad_amount(original, "not a finite number")
+    if amount.adjusted() > 18:
+        raise InvalidInput(
+            f"amount out of range: {str(original)[:40]!r}", code="amount_out_of_range"
+        )
+    cents = amount.quantize(CENT)
+    if cents != amount:
+        raise _bad_amount(original, "more than two decimals")
+    return cents
+
+
+def parse_date(value: object) -> date:
+    """A calendar date from a cell: a date or datetime, an Excel serial, or day-first/ISO text."""
+    if isinstance(value, datetime):
+        return _plausible(value.date(), value)
+    if isinstance(value, date):
+        return _plausible(value, value)
+    if isinstance(value, bool):
+        raise _bad_date(value)
+    if isinstance(value, int | float):
+        return _from_excel_serial(value)
+    if is_blank(value):
+        raise _missing("the date")
+    if not isinstance(value, str):
+        raise _bad_date(value)
+    text = _TRAILING_MIDNIGHT.sub("", value.strip())
+    if text.isdigit():
+        return _from_excel_serial(int(text))
+    if match := _DAY_FIRST.fullmatch(text):
+        day, month, year = (int(g) for g in match.groups())
+    elif match := _ISO.fullmatch(text):
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        raise _bad_date(value)
+    try:
+        parsed = date(year, month, day)
+    except ValueError as exc:
+        raise InvalidInput(f"no such date: {value[:40]!r}", code="invalid_date") from exc
+    return _plausible(parsed, value)
+
+
+def _bad_date(value: object) -> InvalidInput:
+    return InvalidInput(
+        f"not a date (use DD/MM/AAAA or AAAA-MM-DD): {str(value)[:40]!r}", code="invalid_date"
+    )
+
+
+def _from_excel_serial(serial: float) -> date:
+    if serial != serial or not 1 <= serial < 2_958_466 or serial != int(serial) or serial == 60:
+        raise _bad_date(serial)
+    days = int(serial)
+    if days < 60:  # before Excel's phantom 1900-02-29 (serial 60) the epoch is one day later
+        days += 1
+    return _plausible(_EXCEL_EPOCH + timedelta(days=days), serial)
+
+
+def _plausible(parsed: date, value: object) -> date:
+    if not _MIN_YEAR <= parsed.year <= _MAX_YEAR:
+        raise InvalidInput(f"date out of range: {str(value)[:40]!r}", code="invalid_date")
+    return parsed
+
+
+def parse_coordinate(value: object, *, limit: int) -> float:
+    """A latitude (limit 90) or longitude (limit 180) in decimal degrees; `4,6482` is accepted.
+    Coordinates are not money, so a float is the right type."""
+    if isinstance(value, bool):
+        raise _bad_coordinate(value, limit)
+    if isinstance(value, int | float):
+        number = float(value)
+    elif is_blank(value):
+        raise _missing("the coordinate")
+    elif isinstance(value, str):
+        text = value.strip().replace(",", ".", 1) if value.count(",") == 1 else value.strip()
+        try:
+            number = float(Decimal(text))
+        except InvalidOperation as exc:
+            raise _bad_coordinate(value, limit) from exc
+    else:
+        raise _bad_coordinate(value, limit)
+    if not -limit <= number <= limit:  # also false for NaN
+        raise _bad_coordinate(value, limit)
+    return number
+
+
+def _bad_coordinate(value: object, limit: int) -> InvalidInput:
+    return InvalidInput(
+        f"not a coordinate between -{limit} and {limit}: {str(value)[:40]!r}",
+        code="invalid_coordinate",
+    )
+
+
+def parse_text(value: object) -> str:
+    """A text cell, stripped. Integral numbers lose the `.0` a spreadsheet gives them (a client
+    code typed as 17 is `17`, not `17.0`)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def normalize_key(text: object) -> str:
+    """Header and enum normalisation: case, accents and separators do not matter.
+
+    `Código Cliente`, `CODIGO_CLIENTE` and `codigo-cliente` all become `codigo_cliente`.
+    """
+    decomposed = unicodedata.normalize("NFKD", str(text or ""))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return "_".join(re.findall(r"[a-z0-9]+", plain))
