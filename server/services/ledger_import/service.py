@@ -364,7 +364,7 @@ def _write(session: Session, plan: _Plan, options: ImportOptions, summary: Impor
     batch = ImportBatch(filename=options.filename[:300], sha256=options.sha256,
                         user_id=options.user_id, summary={})  # fmt: skip
     session.add(batch)
-    session.flush([batch])
+    session.flush()
     summary.batch_id = batch.id
     posting = plan.posting
     if plan.new_clients:
@@ -405,7 +405,7 @@ def _write(session: Session, plan: _Plan, options: ImportOptions, summary: Impor
     session.execute(insert(AuditLog), audit)
     summary.written = True
     batch.summary = summary.model_dump(mode="json")
-    session.flush([batch])
+    session.flush()
 
 
 def _str(value: uuid.UUID | None) -> str | None:
