@@ -156,7 +156,11 @@ def parse_date(value: object) -> date:
         raise _missing("the date")
     if not isinstance(value, str):
         raise _bad_date(value)
-    text = _TRAILING_MIDNIGHT.sub("", value.strip())
+    text = value.strip()
+    if len(text) == 10 and text[2] == text[5] == "/" and text.replace("/", "").isdigit():
+        day, month, year = int(text[:2]), int(text[3:5]), int(text[6:])  # the common case, fast
+        return _checked_date(year, month, day, value)
+    text = _TRAILING_MIDNIGHT.sub("", text)
     if text.isdigit():
         return _from_excel_serial(int(text))
     if match := _DAY_FIRST.fullmatch(text):
@@ -165,6 +169,10 @@ def parse_date(value: object) -> date:
         year, month, day = (int(g) for g in match.groups())
     else:
         raise _bad_date(value)
+    return _checked_date(year, month, day, value)
+
+
+def _checked_date(year: int, month: int, day: int, value: str) -> date:
     try:
         parsed = date(year, month, day)
     except ValueError as exc:

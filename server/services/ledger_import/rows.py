@@ -163,7 +163,12 @@ def parse_row(
                                message=message, value=shown))  # fmt: skip
 
     def read(field: str, parse: Callable[[object], object], required: bool = False) -> object:
-        raw = cell(field)
+        index = pos.get(field)
+        raw = values[index] if index is not None and index < width else None
+        if raw is None or raw == "":
+            if required:
+                fail(field, "missing_value", "el valor es obligatorio")
+            return None
         if raw is FORMULA_WITHOUT_VALUE:
             message = "la fórmula no tiene valor calculado: abra y guarde el archivo en Excel"
             fail(field, "formula_without_value", message)

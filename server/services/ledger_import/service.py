@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, update
+from sqlalchemy import Table, insert, update
 from sqlalchemy.orm import Session
 
-from server.db.base import utcnow
+from server.db.base import Base, utcnow
 from server.db.models import AuditLog, Client, ImportBatch, Invoice
 from server.repositories import imports as imports_repo
 from server.services.ledger_import.posting import BulkPosting, write_posting
@@ -370,13 +370,13 @@ def _write(session: Session, plan: _Plan, options: ImportOptions, summary: Impor
     if plan.new_clients:
         for client in plan.new_clients:
             client["balance"] = posting.take_new_client_balance(client["id"])
-        session.execute(insert(Client), plan.new_clients)
+        session.execute(insert(_table(Client)), plan.new_clients)
     if plan.new_invoices:
         now = utcnow()
         for invoice in plan.new_invoices:
             invoice["balance"] = posting.take_new_invoice_balance(invoice["id"])
             invoice["created_at"] = now
-        session.execute(insert(Invoice), plan.new_invoices)
+        session.execute(insert(_table(Invoice)), plan.new_invoices)
     if plan.client_changes:
         session.execute(update(Client), plan.client_changes)
     if plan.invoice_changes:
@@ -402,10 +402,15 @@ def _write(session: Session, plan: _Plan, options: ImportOptions, summary: Impor
                     "imported_by": options.imported_by, "rows_imported": summary.rows_imported,
                     "adjustments_net": f"{summary.adjustments_net:.2f}"},
     })  # fmt: skip
-    session.execute(insert(AuditLog), audit)
+    session.execute(insert(_table(AuditLog)), audit)
     summary.written = True
     batch.summary = summary.model_dump(mode="json")
     session.flush()
+
+
+def _table(model: type[Base]) -> Table:
+    # Core inserts: the ORM's bulk path costs more than the database for 100,000 plain rows.
+    return cast(Table, model.__table__)
 
 
 def _str(value: uuid.UUID | None) -> str | None:

@@ -1,0 +1,240 @@
+"""Ledger import of 100,000 invoices, next to a plain bulk insert of the same rows.
+
+`python -m benchmarks import_ledger` (RECAUDO_BENCH_ROWS=N to change the default 100,000)
+generates an XLSX of N invoices
+over about 5,000 clients), then, on a fresh SQLite database (and on PostgreSQL when
+RECAUDO_BENCH_POSTGRES_URL is set), measures:
+- the XLSX read alone (openpyxl streaming every row);
+- the import from rows already read (validation, lookups, clients, invoices, charges,
+  adjustments, allocations, projections, batch, audit), committed;
+- the same import end to end from the file;
+- a second import of the same rows (the idempotent path: everything matched, nothing posted);
+- the reference: clients and invoices inserted with executemany, already typed, committed.
+The figure to watch is import ÷ reference (goal: within 3×).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+from sqlalchemy.engine import make_url
+
+from benchmarks import machine, write_section
+from server.db import migrate
+from server.db.base import utcnow
+from server.db.engine import make_engine, make_session_factory
+from server.db.models import Client, Invoice, User
+from server.services.ledger_import.reader import read_sheet
+from server.services.ledger_import.service import ImportOptions, import_rows, run_import
+from shared.scenario import IMPORT_HEADERS
+
+AS_OF = date(2026, 11, 23)
+COLLECTORS = ("gestor1", "gestor2", "gestor3", "gestor4", "gestor5")
+
+
+def generate_rows(invoices: int, clients: int, seed: int = 7) -> list[list[object]]:
+    """Import rows (IMPORT_HEADERS order) as an ERP export would write them."""
+    rng = random.Random(seed)
+    rows: list[list[object]] = []
+    for n in range(invoices):
+        c = n % clients
+        due = AS_OF - timedelta(days=rng.randint(-45, 540))
+        amount = rng.randint(50, 5000) * 1000
+        balance = amount if rng.random() < 0.6 else rng.randint(0, amount // 1000) * 1000
+        rows.append([
+            f"C-{c:06d}", f"Cliente {c} S.A.S.", f"900.{c:03d}.{c % 1000:03d}-{c % 10}",
+            ("grupo", "convenio_externo", "entidad_externa", "particular")[c % 4],
+            f"Cra {c % 190} # {c % 120}-{c % 99}", "Bogotá",
+            f"{4.45 + (c % 380) / 1000:.6f}".replace(".", ","),
+            f"{-74.2 + (c % 200) / 1000:.6f}".replace(".", ","),
+            f"+57 310 {c % 1000:03d} {c % 10000:04d}", f"FE-{n + 1:07d}",
+            (due - timedelta(days=30)).strftime("%d/%m/%Y"), due.strftime("%d/%m/%Y"),
+            f"{amount:,}".replace(",", "."), f"{balance:,}".replace(",", "."),
+            COLLECTORS[c % len(COLLECTORS)],
+        ])  # fmt: skip
+    return rows
+
+
+def write_xlsx(path: Path, rows: list[list[object]]) -> None:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Cartera")
+    sheet.append(list(IMPORT_HEADERS))
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+
+
+@contextmanager
+def fresh_database(kind: str, folder: Path) -> Iterator[str]:
+    """A migrated, empty database with the five collectors; dropped afterwards."""
+    if kind == "sqlite":
+        url = f"sqlite:///{folder / f'bench-{uuid.uuid4().hex[:8]}.db'}"
+    else:
+        base = make_url(os.environ["RECAUDO_BENCH_POSTGRES_URL"])
+        name = f"recaudo_bench_{uuid.uuid4().hex[:8]}"
+        admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = base.set(database=name).render_as_string(hide_password=False)
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        session.add_all(
+            User(username=u, full_name=u, role="collector", password_hash="x") for u in COLLECTORS
+        )
+        session.commit()
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        if kind != "sqlite":
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.dispose()
+
+
+def timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def _options(name: str) -> ImportOptions:
+    return ImportOptions(filename=name, sha256=uuid.uuid4().hex * 2, as_of=AS_OF)
+
+
+def import_from_rows(url: str, raw: list[tuple[int, tuple[object, ...]]]) -> float:
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+
+        def run() -> None:
+            summary = import_rows(session, iter(raw), _options("bench.xlsx"))
+            assert summary.written and not summary.error_count, summary.errors[:3]
+            session.commit()
+
+        seconds = timed(run)
+    engine.dispose()
+    return seconds
+
+
+def import_file(url: str, path: Path) -> float:
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+
+        def run() -> None:
+            summary = run_import(session, path, as_of=AS_OF)
+            assert summary.written and not summary.error_count, summary.errors[:3]
+            session.commit()
+
+        seconds = timed(run)
+    engine.dispose()
+    return seconds
+
+
+def reference_insert(url: str, rows: list[list[object]]) -> float:
+    """Clients and invoices, already typed, inserted with executemany: the floor."""
+    engine = make_engine(url)
+    now = utcnow()
+    with engine.connect() as conn:
+        collectors = dict(conn.execute(sa.select(User.username, User.id)).all())
+    clients: dict[str, dict[str, Any]] = {}
+    invoices = []
+    for r in rows:
+        code = str(r[0])
+        if code not in clients:
+            clients[code] = {
+                "id": uuid.uuid4(), "code": code, "name": r[1], "tax_id": r[2], "segment": r[3],
+                "address": r[4], "city": r[5], "lat": float(str(r[6]).replace(",", ".")),
+                "lon": float(str(r[7]).replace(",", ".")), "phones": [r[8]], "channels": [],
+                "collector_id": collectors[str(r[14])], "status": "active",
+                "balance": Decimal(0), "version": 1, "created_at": now, "updated_at": now,
+            }  # fmt: skip
+        day, month, year = (int(p) for p in str(r[11]).split("/"))
+        invoices.append({
+            "id": uuid.uuid4(), "client_id": clients[code]["id"], "number": r[9],
+            "issue_date": None, "due_date": date(year, month, day),
+            "amount": Decimal(str(r[12]).replace(".", "")),
+            "balance": Decimal(str(r[13]).replace(".", "")), "created_at": now,
+        })  # fmt: skip
+
+    def run() -> None:
+        with engine.begin() as conn:
+            conn.execute(sa.insert(Client.__table__), list(clients.values()))
+            conn.execute(sa.insert(Invoice.__table__), invoices)
+
+    seconds = timed(run)
+    engine.dispose()
+    return seconds
+
+
+def bench(kind: str, folder: Path, path: Path, rows: list[list[object]]) -> dict[str, float]:
+    raw = list(read_sheet(path).rows)
+    figures: dict[str, float] = {}
+    with fresh_database(kind, folder) as url:
+        figures["reference"] = reference_insert(url, rows)
+    with fresh_database(kind, folder) as url:
+        figures["import"] = import_from_rows(url, raw)
+        figures["reimport"] = import_from_rows(url, raw)
+    with fresh_database(kind, folder) as url:
+        figures["end_to_end"] = import_file(url, path)
+    return figures
+
+
+def main() -> None:
+    count = int(os.environ.get("RECAUDO_BENCH_ROWS", "100000"))
+    clients = max(300, min(20_000, count // 20))
+    kinds = ["sqlite"] + (["postgresql"] if os.environ.get("RECAUDO_BENCH_POSTGRES_URL") else [])
+    with tempfile.TemporaryDirectory(prefix="recaudo-bench-") as tmp:
+        folder = Path(tmp)
+        rows = generate_rows(count, clients)
+        path = folder / "cartera.xlsx"
+        write_xlsx(path, rows)
+        read_s = min(timed(lambda: sum(1 for _ in read_sheet(path).rows)) for _ in range(2))
+        lines = [
+            "## Ledger import (`benchmarks/import_ledger.py`)",
+            "",
+            f"Machine: {machine()}.",
+            "",
+            f"{count:,} invoices over {clients:,} clients in one XLSX "
+            f"({path.stat().st_size / 1e6:.1f} MB, 15 columns, ~40% with a balance below the "
+            "amount, so a charge plus an adjustment). Reference: the same clients and invoices, "
+            "already typed, inserted with executemany into the same kind of fresh database in the "
+            "same run. Import = validation, lookups, clients, invoices, charges, adjustments, "
+            "allocations, projections, batch and audit, committed, from rows already read.",
+            "",
+            f"XLSX read alone (openpyxl, streaming): {read_s:.1f} s "
+            f"({count / read_s:,.0f} rows/s).",
+            "",
+            "| database | import rows/s | reference rows/s | import ÷ reference | "
+            "end to end from XLSX | second import (no change) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for kind in kinds:
+            f = bench(kind, folder, path, rows)
+            print(kind, {k: round(v, 2) for k, v in f.items()})  # noqa: T201
+            lines.append(
+                f"| {kind} | {count / f['import']:,.0f} ({f['import']:.1f} s) "
+                f"| {count / f['reference']:,.0f} ({f['reference']:.1f} s) "
+                f"| {f['import'] / f['reference']:.2f}× "
+                f"| {f['end_to_end']:.1f} s ({count / f['end_to_end']:,.0f} rows/s) "
+                f"| {f['reimport']:.1f} s |"
+            )
+    section = "\n".join(lines)
+    print(section)  # noqa: T201
+    write_section("import_ledger", section)
+
+
+if __name__ == "__main__":
+    main()
