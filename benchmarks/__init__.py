@@ -11,7 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-_TITLE = "# Benchmarks\n\nWritten by `python -m benchmarks` (`make bench`); each section by its own bench.\n"
+_TITLE = (
+    "# Benchmarks\n\nWritten by `python -m benchmarks` (`make bench`); "
+    "each section by its own bench.\n"
+)
 
 
 def machine() -> str:
