@@ -171,8 +171,8 @@ def reference_insert(url: str, rows: list[list[object]]) -> float:
 
     def run() -> None:
         with engine.begin() as conn:
-            conn.execute(sa.insert(Client.__table__), list(clients.values()))
-            conn.execute(sa.insert(Invoice.__table__), invoices)
+            conn.execute(sa.insert(Client), list(clients.values()))
+            conn.execute(sa.insert(Invoice), invoices)
 
     seconds = timed(run)
     engine.dispose()
