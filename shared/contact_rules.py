@@ -24,6 +24,7 @@ from typing import Any, Final
 import holidays
 
 from shared.calendar import business_date, business_tz, require_aware, to_business_time
+from shared.errors import InvalidInput
 
 WEEKDAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WINDOW = re.compile(r"(\d{2}):(\d{2})-(\d{2}):(\d{2})")
@@ -114,7 +115,7 @@ def parse_rules(data: Mapping[str, Any], source: str = "<rules>") -> ContactRule
             exempt_channels=frozenset(channels.get("exempt", [])),
             contacts_per_day=None if limit is None else int(limit),
         )
-    except (KeyError, TypeError, AttributeError) as exc:
+    except (KeyError, TypeError, AttributeError, InvalidInput) as exc:
         raise ValueError(f"{source}: malformed contact rules ({exc!r})") from exc
 
 
