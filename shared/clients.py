@@ -173,6 +173,18 @@ def fold_tax_id(text: str) -> str:
     return "".join(c for c in fold(text) if c.isalnum())
 
 
+def matches_search(term: str, *, code: str, name: str, tax_id: str) -> bool:
+    """Whether a client matches a search: `term` inside the folded code or name, or (without
+    punctuation) inside the tax id. An empty term matches everyone."""
+    folded_term = fold(term).strip()
+    if not folded_term:
+        return True
+    if folded_term in fold(code) or folded_term in fold(name):
+        return True
+    digits = fold_tax_id(folded_term)
+    return bool(digits) and digits in fold_tax_id(tax_id)
+
+
 def invoice_line(
     *,
     number: str,

@@ -3,41 +3,22 @@ here must answer the same on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import reduce
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, SQLColumnExpression, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from server.db.models import Client, Invoice, LedgerAllocation, LedgerEntry, User
 from shared.money import ZERO
 
-# Accented letters (both cases) and stray combining marks, folded in SQL the way `shared.clients.
-# fold` folds the search term. SQLite's lower() only knows ASCII and neither engine ships an
-# accent-stripping function enabled by default, so the fold is a chain of replace() calls.
-_ACCENTED = "áàâäãåéèêëíìîïóòôöõúùûüýÿñçÁÀÂÄÃÅÉÈÊËÍÌÎÏÓÒÔÖÕÚÙÛÜÝÑÇ"
-_FOLDS: tuple[tuple[str, str], ...] = tuple(
-    (ch, unicodedata.normalize("NFKD", ch)[0]) for ch in _ACCENTED
-) + tuple((chr(mark), "") for mark in (0x300, 0x301, 0x302, 0x303, 0x308, 0x327))
-
-
-def folded(column: SQLColumnExpression[str]) -> SQLColumnExpression[str]:
-    """`column` lower-cased with accents removed, in SQL."""
-    replaced = reduce(lambda expr, pair: func.replace(expr, pair[0], pair[1]), _FOLDS, column)
-    return func.lower(replaced)
-
-
-def _without_punctuation(column: SQLColumnExpression[str]) -> SQLColumnExpression[str]:
-    return reduce(lambda expr, ch: func.replace(expr, ch, ""), ".- /", func.lower(column))
-
-
 # A client and its collector's username (NULL when unassigned: the join is outer).
 _ClientRows = Select[Client, str]
+_S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
 
 
 @dataclass(frozen=True)
@@ -47,11 +28,10 @@ class ClientFilter:
     segment: str | None = None
     # clients with an open invoice due within these dates (inclusive; None is unbounded)
     due_between: tuple[date | None, date | None] | None = None
-    q: str | None = None  # already folded
-    q_tax_id: str | None = None  # already stripped of punctuation
 
 
-def _filtered(stmt: _ClientRows, f: ClientFilter) -> _ClientRows:
+def _filtered(stmt: _S, f: ClientFilter) -> _S:
+    """`stmt` (over client outer-joined to its collector) narrowed by `f`."""
     if f.collector_id is not None:
         stmt = stmt.where(Client.collector_id == f.collector_id)
     if f.collector_username is not None:
@@ -66,30 +46,43 @@ def _filtered(stmt: _ClientRows, f: ClientFilter) -> _ClientRows:
         if due_to is not None:
             due.append(Invoice.due_date <= due_to)
         stmt = stmt.where(exists().where(and_(*due)))
-    if f.q:
-        matches = [
-            folded(Client.code).contains(f.q, autoescape=True),
-            folded(Client.name).contains(f.q, autoescape=True),
-        ]
-        if f.q_tax_id:
-            matches.append(
-                _without_punctuation(Client.tax_id).contains(f.q_tax_id, autoescape=True)
-            )
-        stmt = stmt.where(or_(*matches))
     return stmt
+
+
+def _with_collector() -> _ClientRows:
+    return select(Client, User.username).outerjoin(User, User.id == Client.collector_id)
 
 
 def search_clients(
     session: Session, f: ClientFilter, *, limit: int, offset: int
 ) -> tuple[list[tuple[Client, str | None]], int]:
     """One page of clients (with their collector's username) ordered by code, and the total."""
-    base: _ClientRows = select(Client, User.username).outerjoin(
-        User, User.id == Client.collector_id
-    )
-    stmt = _filtered(base, f)
+    stmt = _filtered(_with_collector(), f)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = session.execute(stmt.order_by(Client.code, Client.id).limit(limit).offset(offset)).all()
     return [(c, u) for c, u in rows], total
+
+
+def search_keys(session: Session, f: ClientFilter) -> list[tuple[uuid.UUID, str, str, str]]:
+    """(id, code, name, tax_id) of every client passing the filter, ordered by code: the text
+    search runs over these in Python, because neither engine folds accents the same way (SQLite's
+    lower() knows only ASCII, and a chain of replace() calls overflows SQLite's parser)."""
+    stmt = _filtered(
+        select(Client.id, Client.code, Client.name, Client.tax_id)
+        .select_from(Client)
+        .outerjoin(User, User.id == Client.collector_id),
+        f,
+    )
+    rows = session.execute(stmt.order_by(Client.code, Client.id)).all()
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def clients_by_ids(session: Session, ids: Sequence[uuid.UUID]) -> list[tuple[Client, str | None]]:
+    """The clients with these ids (and their collector's username), ordered by code."""
+    if not ids:
+        return []
+    stmt = _with_collector().where(Client.id.in_(ids)).order_by(Client.code, Client.id)
+    return [(c, u) for c, u in session.execute(stmt).all()]
 
 
 def get_client(session: Session, client_id: uuid.UUID) -> tuple[Client, str | None] | None:

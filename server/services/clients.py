@@ -22,9 +22,8 @@ from shared.clients import (
     ClientSummary,
     InvoiceLine,
     due_date_range,
-    fold,
-    fold_tax_id,
     invoice_line,
+    matches_search,
     overdue_and_worst,
 )
 from shared.errors import InvalidInput, NotFound
@@ -110,16 +109,22 @@ def list_clients(
             due_between = due_date_range(bucket, today, edges)
         except ValueError as exc:
             raise InvalidInput(str(exc), code="unknown_bucket") from exc
-    term = fold(q).strip() if q else ""
     f = clients_repo.ClientFilter(
         collector_id=None if actor.is_office else actor.user_id,
         collector_username=collector if actor.is_office and collector else None,
         segment=segment,
         due_between=due_between,
-        q=term or None,
-        q_tax_id=fold_tax_id(term) or None,
     )
-    rows, total = clients_repo.search_clients(session, f, limit=limit, offset=offset)
+    if q and q.strip():
+        matched = [
+            key
+            for key, code, name, tax_id in clients_repo.search_keys(session, f)
+            if matches_search(q, code=code, name=name, tax_id=tax_id)
+        ]
+        total = len(matched)
+        rows = clients_repo.clients_by_ids(session, matched[offset : offset + limit])
+    else:
+        rows, total = clients_repo.search_clients(session, f, limit=limit, offset=offset)
     by_client: dict[uuid.UUID, list[Invoice]] = defaultdict(list)
     for invoice in clients_repo.open_invoices(session, [c.id for c, _ in rows]):
         by_client[invoice.client_id].append(invoice)
