@@ -246,8 +246,11 @@ def test_unknown_or_non_collector_user_is_a_row_error(
     session: Session, tmp_path: Path, make_user: Callable[..., object]
 ) -> None:
     make_user("supervisor", username="jefa")
-    lines = ["codigo_cliente,nombre_cliente,factura,fecha_vencimiento,valor,gestor",
-             "C-13,Ana,FE-100,15/03/2025,1000,nadie", "C-14,Bo,FE-101,15/03/2025,1000,jefa"]  # fmt: skip
+    lines = [
+        "codigo_cliente,nombre_cliente,factura,fecha_vencimiento,valor,gestor",
+        "C-13,Ana,FE-100,15/03/2025,1000,nadie",
+        "C-14,Bo,FE-101,15/03/2025,1000,jefa",
+    ]
     summary = do_import(session, write_csv(tmp_path, lines))
     assert [(e.row, e.column, e.code) for e in summary.errors] == [
         (2, "gestor", "unknown_collector"),
