@@ -47,9 +47,10 @@ def allocate_payment(
     for invoice in candidates:
         if remaining == ZERO:
             break
-        if invoice.balance <= ZERO:
+        balance = money(invoice.balance)
+        if balance <= ZERO:
             continue
-        part = min(invoice.balance, remaining)
+        part = min(balance, remaining)
         result.append(Allocation(invoice.key, part))
         remaining -= part
     if remaining > ZERO:

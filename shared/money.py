@@ -18,12 +18,17 @@ def money(value: Decimal | int | str) -> Decimal:
     if isinstance(value, float):
         raise TypeError("money must not be built from a float")
     try:
-        amount = Decimal(value).quantize(CENT, rounding=ROUND_HALF_EVEN)
+        raw = Decimal(value)
     except (InvalidOperation, ValueError) as exc:
         raise InvalidInput(f"not an amount: {value!r}", code="invalid_amount") from exc
-    if not amount.is_finite() or abs(amount) > MAX_AMOUNT:
+    if not raw.is_finite():
+        raise InvalidInput(f"not an amount: {value!r}", code="invalid_amount")
+    # Checked before quantizing: 1e30 would overflow the context's 28 digits there.
+    if raw.adjusted() > MAX_AMOUNT.adjusted() or abs(raw) > MAX_AMOUNT:
         raise InvalidInput(f"amount out of range: {value!r}", code="amount_out_of_range")
-    return amount
+    amount = raw.quantize(CENT, rounding=ROUND_HALF_EVEN)
+    # -0.004 rounds to -0.00; hand out plain 0.00 so it never shows as "-0.00" or "-$ 0".
+    return ZERO if amount == ZERO else amount
 
 
 def to_cents(amount: Decimal) -> int:
