@@ -1,0 +1,224 @@
+"""Files full of trouble, read without a database: encodings, delimiters, blank lines, header
+variants, formulas with and without cached values, merged cells, files that are not ledgers."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from server.services.ledger_import.reader import FORMULA_WITHOUT_VALUE, read_sheet, sniff_delimiter
+from server.services.ledger_import.rows import ImportRow, locate_header, parse_row
+from server.services.ledger_import.summary import RowIssue
+from shared.errors import InvalidInput
+
+LINES = [
+    "Código Cliente;Nombre Cliente;Factura;Fecha Vencimiento;Valor;Saldo",
+    "C-001;Peñalosa & Cía;FE-1;15/03/2025;$ 1.234.567,89;1.000",
+    "",
+    "C-002;José Núñez;FE-2;2025-04-01;2.500;",
+]
+
+
+def parsed(path: Path) -> tuple[list[ImportRow], list[RowIssue]]:
+    rows = read_sheet(path).rows
+    _, columns = locate_header(rows)
+    good: list[ImportRow] = []
+    bad: list[RowIssue] = []
+    for number, values in rows:
+        if not any(v not in (None, "") for v in values):
+            continue
+        result = parse_row(number, values, columns)
+        if isinstance(result, list):
+            bad.extend(result)
+        else:
+            good.append(result)
+    return good, bad
+
+
+@pytest.mark.parametrize(
+    ("encoding", "prefix"),
+    [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("latin-1", b""), ("cp1252", b""),
+     ("utf-16", b"")],
+)  # fmt: skip
+def test_csv_encodings_and_bom(tmp_path: Path, encoding: str, prefix: bytes) -> None:
+    path = tmp_path / "cartera.csv"
+    path.write_bytes(prefix + "\r\n".join(LINES).encode(encoding))
+    good, bad = parsed(path)
+    assert bad == []
+    assert [(r.row, r.client_name, r.amount, r.balance) for r in good] == [
+        (2, "Peñalosa & Cía", Decimal("1234567.89"), Decimal("1000.00")),
+        (4, "José Núñez", Decimal("2500.00"), None),  # row 3 is blank and still counted
+    ]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_delimiter_is_sniffed(tmp_path: Path, delimiter: str) -> None:
+    header = delimiter.join(["codigo_cliente", "nombre_cliente", "factura", "fecha_vencimiento",
+                             "valor"])  # fmt: skip
+    row = delimiter.join(["C-1", '"Gómez, Ana; y Cía"', "FE-1", "15/03/2025", '"1.234,50"'])
+    path = tmp_path / "cartera.csv"
+    path.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    good, bad = parsed(path)
+    assert bad == []
+    assert (good[0].client_name, good[0].amount) == ("Gómez, Ana; y Cía", Decimal("1234.50"))
+
+
+def test_a_quoted_delimiter_does_not_fool_the_sniffer() -> None:
+    assert sniff_delimiter('"a,b,c,d";x;y\n') == ";"
+
+
+@pytest.mark.parametrize(
+    "code_header",
+    ["Código Cliente", "CODIGO_CLIENTE", "codigo-cliente", "client_code", "Client Code"],
+)
+def test_header_variants(tmp_path: Path, code_header: str) -> None:
+    path = tmp_path / "cartera.csv"
+    path.write_text(
+        f"{code_header},Client Name,Invoice Number,Due Date,Amount,Balance,Notas\n"
+        'C-9,Ana,FE-9,2025-03-15,"1,234,567.89",0\n',
+        encoding="utf-8",
+    )
+    rows = read_sheet(path).rows
+    _, columns = locate_header(rows)
+    assert columns.ignored == ("Notas",)
+    good, bad = parsed(path)
+    assert bad == [] and good[0].client_code == "C-9" and good[0].amount == Decimal("1234567.89")
+
+
+def test_english_and_spanish_names_for_one_field_clash(tmp_path: Path) -> None:
+    path = tmp_path / "cartera.csv"
+    path.write_text("codigo_cliente,client_code,nombre_cliente,factura,fecha_vencimiento,valor\n")
+    with pytest.raises(InvalidInput) as info:
+        locate_header(read_sheet(path).rows)
+    assert info.value.code == "duplicate_column"
+
+
+def test_cell_errors_name_row_column_and_reason(tmp_path: Path) -> None:
+    path = tmp_path / "cartera.csv"
+    path.write_text(
+        "codigo_cliente,nombre_cliente,factura,fecha_vencimiento,valor,segmento,latitud,longitud\n"
+        "C-1,Ana,FE-1,31/02/2025,1000,vip,4;6482,-74.06\n"
+        "C-2,Bo,FE-2,15/03/2025,1000,grupo,95,-74.06\n"
+        'C-3,Ca,FE-3,15/03/2025,1000,Convenio Externo,"4,6482",\n',
+        encoding="utf-8",
+    )
+    good, bad = parsed(path)
+    assert good == []
+    assert [(i.row, i.column, i.code) for i in bad] == [
+        (2, "fecha_vencimiento", "invalid_date"),
+        (2, "segmento", "invalid_segment"),
+        (2, "latitud", "invalid_coordinate"),
+        (3, "latitud", "invalid_coordinate"),
+        (4, "longitud", "missing_value"),
+    ]
+
+
+def test_text_longer_than_the_database_column_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "cartera.csv"
+    path.write_text(
+        f"codigo_cliente,nombre_cliente,factura,fecha_vencimiento,valor\n{'C' * 65},Ana,F,"
+        "15/03/2025,1\n"
+    )
+    _, bad = parsed(path)
+    assert [(i.column, i.code) for i in bad] == [("codigo_cliente", "value_too_long")]
+
+
+def _xlsx_with_formulas(path: Path, cached: str | None) -> None:
+    """A workbook whose `valor` is a formula; `cached` writes Excel's computed value into the
+    XML (openpyxl itself never writes one, like a program that never opened Excel)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["codigo_cliente", "nombre_cliente", "factura", "fecha_vencimiento", "valor",
+                  "base"])  # fmt: skip
+    sheet.append(["C-1", "Ana", "FE-1", date(2025, 3, 15), "=F2*2", 600])
+    workbook.save(path)
+    if cached is None:
+        return
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    xml, replaced = re.subn(r"<f>F2\*2</f>\s*<v\s*/>|<f>F2\*2</f><v></v>|<f>F2\*2</f>",
+                            f"<f>F2*2</f><v>{cached}</v>", xml, count=1)  # fmt: skip
+    assert replaced == 1
+    parts["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+
+
+def test_xlsx_formula_reads_its_cached_value(tmp_path: Path) -> None:
+    path = tmp_path / "cartera.xlsx"
+    _xlsx_with_formulas(path, cached="1200")
+    good, bad = parsed(path)
+    assert bad == [] and good[0].amount == Decimal("1200.00")
+    assert good[0].due_date == date(2025, 3, 15)
+
+
+def test_xlsx_formula_without_cached_value_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "cartera.xlsx"
+    _xlsx_with_formulas(path, cached=None)
+    values = [v for _, v in read_sheet(path).rows]
+    assert values[1][4] is FORMULA_WITHOUT_VALUE
+    _, bad = parsed(path)
+    assert [(i.row, i.column, i.code) for i in bad] == [(2, "valor", "formula_without_value")]
+
+
+def test_xlsx_merged_cells_fill_their_range(tmp_path: Path) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["codigo_cliente", "nombre_cliente", "factura", "fecha_vencimiento", "valor"])
+    sheet.append(["C-1", "Ana", "FE-1", "15/03/2025", 100])
+    sheet.append([None, None, "FE-2", "15/03/2025", 200])
+    sheet.append([None, None, "FE-3", "15/03/2025", 300])
+    sheet.append(["C-2", "Bo", "FE-4", "15/03/2025", 400])
+    sheet.merge_cells("A2:A4")
+    sheet.merge_cells("B2:B4")
+    path = tmp_path / "cartera.xlsx"
+    workbook.save(path)
+    good, bad = parsed(path)
+    assert bad == []
+    assert [(r.row, r.client_code, r.client_name) for r in good] == [
+        (2, "C-1", "Ana"), (3, "C-1", "Ana"), (4, "C-1", "Ana"), (5, "C-2", "Bo"),
+    ]  # fmt: skip
+
+
+def test_xlsx_blank_rows_keep_numbering(tmp_path: Path) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["codigo_cliente", "nombre_cliente", "factura", "fecha_vencimiento", "valor"])
+    sheet["A5"], sheet["B5"], sheet["C5"], sheet["D5"], sheet["E5"] = "C", "N", "F", 45731, "x"
+    path = tmp_path / "cartera.xlsx"
+    workbook.save(path)
+    _, bad = parsed(path)
+    assert [(i.row, i.column, i.code) for i in bad] == [(5, "valor", "invalid_amount")]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, b"%PDF-1.7\n", b"\x00\x01\x02binary",
+     b"PK\x03\x04not really a zip"],
+)  # fmt: skip
+def test_files_that_are_not_ledgers(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "cartera.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(InvalidInput) as info:
+        rows = read_sheet(path).rows
+        next(rows)
+    assert info.value.code == "unsupported_file_type"
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "vacio.csv"
+    path.write_text("\n\n")
+    with pytest.raises(InvalidInput) as info:
+        locate_header(read_sheet(path).rows)
+    assert info.value.code == "empty_file"
