@@ -168,4 +168,4 @@ def test_a_200_mb_streamed_upload_is_cut_at_the_limit(
     assert pulled["bytes"] <= limit + len(opening) + len(chunk)  # stopped at the limit ...
     assert pulled["chunks"] < total_chunks  # ... long before the 200 MB were sent
     assert batches(session) == 0
-    assert elapsed < 60  # generous for a loaded CI machine; measured ~1 s here
+    assert elapsed < 60  # generous for a loaded CI machine; measured about 2 s here
