@@ -32,7 +32,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from server.db.models import User
+from server.db.models import Client, User
 from server.main import create_app
 from server.services.security import hash_password, issue_access_token
 from server.settings import Settings
@@ -66,6 +66,7 @@ class World:
 
 
 Sample = Callable[[World], dict[str, Any]]
+MakeClient = Callable[..., Client]
 
 
 def no_body(_: World) -> dict[str, Any]:
@@ -211,7 +212,9 @@ def _password_hash() -> str:
 
 
 @pytest.fixture
-def world(client: TestClient, session: Session, settings: Settings, make_client) -> World:  # type: ignore[no-untyped-def]
+def world(
+    client: TestClient, session: Session, settings: Settings, make_client: MakeClient
+) -> World:
     users = {
         who: User(
             username=f"{who}-{uuid.uuid4().hex[:8]}",

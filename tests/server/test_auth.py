@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,12 +12,18 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from server.api.deps import DeviceActorDep, get_clock
 from server.db.models import LoginFailure, User
 from server.services import auth as auth_service
+from server.services import security
 from server.services.security import issue_access_token
 from server.settings import Settings
+from shared.errors import Unauthenticated
+from tests.server.conftest import Login
+
+MakeUser = Callable[..., Login]
 
 
 class FakeClock:
@@ -50,7 +57,9 @@ def error_code(response: Any) -> str:
 # --- login -------------------------------------------------------------------------------------
 
 
-def test_login_returns_a_bearer_token_that_opens_me(client, make_user, settings) -> None:
+def test_login_returns_a_bearer_token_that_opens_me(
+    client: TestClient, make_user: MakeUser, settings: Settings
+) -> None:
     ana = make_user("supervisor", username="ana")
     response = login(client, "ANA ", ana.password)  # usernames are case-insensitive
     assert response.status_code == 200
@@ -71,7 +80,9 @@ def test_login_returns_a_bearer_token_that_opens_me(client, make_user, settings)
     }
 
 
-def test_unknown_user_and_wrong_password_get_the_same_answer(client, make_user) -> None:
+def test_unknown_user_and_wrong_password_get_the_same_answer(
+    client: TestClient, make_user: MakeUser
+) -> None:
     make_user("collector", username="beto")
     wrong = login(client, "beto", "not-the-password")
     unknown = login(client, "nadie", "not-the-password")
@@ -81,18 +92,20 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(client, make_user) 
     assert wrong.headers["WWW-Authenticate"] == "Bearer"
 
 
-def test_unknown_user_is_checked_against_a_hash_too(monkeypatch, session, settings) -> None:
+def test_unknown_user_is_checked_against_a_hash_too(
+    monkeypatch: pytest.MonkeyPatch, session: Session, settings: Settings
+) -> None:
     """The unknown-user path must run argon2 (on the dummy hash) so it costs like a wrong
     password; verify_password(None, ...) is that dummy check."""
     calls: list[str | None] = []
-    real = auth_service.verify_password
+    real = security.verify_password
 
     def spy(password_hash: str | None, password: str) -> bool:
         calls.append(password_hash)
         return real(password_hash, password)
 
     monkeypatch.setattr(auth_service, "verify_password", spy)
-    with pytest.raises(auth_service.Unauthenticated):
+    with pytest.raises(Unauthenticated):
         auth_service.login(
             session,
             username="nadie",
@@ -104,14 +117,18 @@ def test_unknown_user_is_checked_against_a_hash_too(monkeypatch, session, settin
     assert calls == [None]
 
 
-def test_a_failed_login_is_recorded_and_committed(client, make_user, session) -> None:
+def test_a_failed_login_is_recorded_and_committed(
+    client: TestClient, make_user: MakeUser, session: Session
+) -> None:
     make_user("collector", username="carla")
     assert login(client, "carla", "wrong-password").status_code == 401
     rows = session.scalars(select(LoginFailure).where(LoginFailure.username == "carla")).all()
     assert [(r.username, r.remote_addr) for r in rows] == [("carla", "testclient")]
 
 
-def test_disabled_user_cannot_log_in(client, make_user, session) -> None:
+def test_disabled_user_cannot_log_in(
+    client: TestClient, make_user: MakeUser, session: Session
+) -> None:
     dora = make_user("collector", username="dora")
     dora.user.active = False
     session.commit()
@@ -121,7 +138,7 @@ def test_disabled_user_cannot_log_in(client, make_user, session) -> None:
     assert error_code(login(client, "dora", "wrong-password")) == "invalid_credentials"
 
 
-def test_login_form_needs_both_fields(client) -> None:
+def test_login_form_needs_both_fields(client: TestClient) -> None:
     response = client.post("/v1/auth/token", data={"username": "x"})
     assert (response.status_code, error_code(response)) == (422, "invalid_input")
 
@@ -129,7 +146,9 @@ def test_login_form_needs_both_fields(client) -> None:
 # --- throttling ---------------------------------------------------------------------------------
 
 
-def test_throttle_by_username_until_the_window_passes(client, make_user, clock) -> None:
+def test_throttle_by_username_until_the_window_passes(
+    client: TestClient, make_user: MakeUser, clock: FakeClock
+) -> None:
     """Defaults: 5 failures within 900 s. Failures at t0, t0+10, ..., t0+40; the oldest leaves
     the window at t0+900, so at t0+50 the wait is 850 s and at t0+899 it is 1 s."""
     eva = make_user("collector", username="eva")
@@ -152,7 +171,9 @@ def test_throttle_by_username_until_the_window_passes(client, make_user, clock) 
     assert login(client, "eva", eva.password).status_code == 200
 
 
-def test_throttled_attempts_do_not_extend_the_lock(client, make_user, clock) -> None:
+def test_throttled_attempts_do_not_extend_the_lock(
+    client: TestClient, make_user: MakeUser, clock: FakeClock
+) -> None:
     fer = make_user("collector", username="fer")
     for _ in range(5):
         login(client, "fer", "wrong-password")
@@ -163,7 +184,7 @@ def test_throttled_attempts_do_not_extend_the_lock(client, make_user, clock) -> 
     assert login(client, "fer", fer.password).status_code == 200
 
 
-def test_throttle_by_remote_address(app, make_user, clock) -> None:
+def test_throttle_by_remote_address(app: FastAPI, make_user: MakeUser, clock: FakeClock) -> None:
     gil = make_user("collector", username="gil")
     with (
         TestClient(app, client=("203.0.113.7", 40000)) as attacker,
@@ -177,7 +198,9 @@ def test_throttle_by_remote_address(app, make_user, clock) -> None:
         assert login(office, "gil", gil.password).status_code == 200
 
 
-def test_throttle_is_per_username(client, make_user, clock) -> None:
+def test_throttle_is_per_username(
+    client: TestClient, make_user: MakeUser, clock: FakeClock
+) -> None:
     hugo = make_user("collector", username="hugo")
     make_user("collector", username="ines")
     with (
@@ -190,7 +213,7 @@ def test_throttle_is_per_username(client, make_user, clock) -> None:
         assert login(a, "hugo", hugo.password).status_code == 200
 
 
-def test_old_failures_are_pruned(client, session, clock) -> None:
+def test_old_failures_are_pruned(client: TestClient, session: Session, clock: FakeClock) -> None:
     login(client, "ivan", "wrong-password")
     clock.advance(901)
     login(client, "juan", "wrong-password")
@@ -199,7 +222,9 @@ def test_old_failures_are_pruned(client, session, clock) -> None:
     assert "juan" in names
 
 
-def test_the_throttle_reads_the_settings(app, make_user, clock, settings: Settings) -> None:
+def test_the_throttle_reads_the_settings(
+    app: FastAPI, make_user: MakeUser, clock: FakeClock, settings: Settings
+) -> None:
     settings.login_max_failures = 2
     settings.login_window_seconds = 60
     kim = make_user("collector", username="kim")
@@ -223,17 +248,17 @@ def _get_me(client: TestClient, token: str) -> tuple[int, str]:
     return response.status_code, error_code(response)
 
 
-def test_no_token(client) -> None:
+def test_no_token(client: TestClient) -> None:
     response = client.get("/v1/me")
     assert (response.status_code, error_code(response)) == (401, "not_authenticated")
 
 
 @pytest.mark.parametrize("token", ["garbage", "a.b.c", "rdt_not-a-device-token"])
-def test_garbage_tokens(client, token: str) -> None:
+def test_garbage_tokens(client: TestClient, token: str) -> None:
     assert _get_me(client, token) == (401, "invalid_token")
 
 
-def test_expired_token(client, make_user, settings) -> None:
+def test_expired_token(client: TestClient, make_user: MakeUser, settings: Settings) -> None:
     lia = make_user("collector")
     token = issue_access_token(
         lia.user.id,
@@ -245,13 +270,15 @@ def test_expired_token(client, make_user, settings) -> None:
     assert _get_me(client, token) == (401, "token_expired")
 
 
-def test_token_signed_with_another_key(client, make_user) -> None:
+def test_token_signed_with_another_key(client: TestClient, make_user: MakeUser) -> None:
     lia = make_user("collector")
     token = issue_access_token(lia.user.id, "collector", "another-key-" * 4, timedelta(hours=1))
     assert _get_me(client, token) == (401, "invalid_token")
 
 
-def test_token_without_the_user_type(client, make_user, settings) -> None:
+def test_token_without_the_user_type(
+    client: TestClient, make_user: MakeUser, settings: Settings
+) -> None:
     lia = make_user("collector")
     token = jwt.encode(
         {"sub": str(lia.user.id), "role": "admin", "exp": datetime.now(UTC) + timedelta(hours=1)},
@@ -261,12 +288,14 @@ def test_token_without_the_user_type(client, make_user, settings) -> None:
     assert _get_me(client, token) == (401, "invalid_token")
 
 
-def test_token_of_a_user_that_does_not_exist(client, settings) -> None:
+def test_token_of_a_user_that_does_not_exist(client: TestClient, settings: Settings) -> None:
     token = issue_access_token(uuid.uuid4(), "admin", settings.signing_key, timedelta(hours=1))
     assert _get_me(client, token) == (401, "invalid_token")
 
 
-def test_token_of_a_disabled_user(client, make_user, session) -> None:
+def test_token_of_a_disabled_user(
+    client: TestClient, make_user: MakeUser, session: Session
+) -> None:
     lia = make_user("supervisor")
     token = lia.headers["Authorization"].removeprefix("Bearer ")
     assert client.get("/v1/me", headers=lia.headers).status_code == 200
@@ -275,7 +304,9 @@ def test_token_of_a_disabled_user(client, make_user, session) -> None:
     assert _get_me(client, token) == (401, "user_disabled")
 
 
-def test_the_role_comes_from_the_database_not_the_token(client, make_user, session) -> None:
+def test_the_role_comes_from_the_database_not_the_token(
+    client: TestClient, make_user: MakeUser, session: Session
+) -> None:
     """A demoted user's old token carries the old role; the database wins."""
     max_ = make_user("admin")
     max_.user.role = "collector"
@@ -293,7 +324,7 @@ def _register(client: TestClient, headers: dict[str, str], nonce: str = "nonce-0
     return response.json()
 
 
-def test_me_with_a_device_token(client, make_user) -> None:
+def test_me_with_a_device_token(client: TestClient, make_user: MakeUser) -> None:
     col = make_user("collector", username="nora")
     reg = _register(client, col.headers)
     me = client.get("/v1/me", headers={"Authorization": f"Bearer {reg['device_token']}"})
@@ -306,7 +337,7 @@ def test_me_with_a_device_token(client, make_user) -> None:
     }
 
 
-def test_device_token_of_a_revoked_device(client, make_user) -> None:
+def test_device_token_of_a_revoked_device(client: TestClient, make_user: MakeUser) -> None:
     col = make_user("collector")
     admin = make_user("admin")
     reg = _register(client, col.headers)
@@ -314,7 +345,9 @@ def test_device_token_of_a_revoked_device(client, make_user) -> None:
     assert _get_me(client, reg["device_token"]) == (401, "device_revoked")
 
 
-def test_device_token_of_a_disabled_user(client, make_user, session) -> None:
+def test_device_token_of_a_disabled_user(
+    client: TestClient, make_user: MakeUser, session: Session
+) -> None:
     col = make_user("collector")
     reg = _register(client, col.headers)
     col.user.active = False
@@ -322,7 +355,9 @@ def test_device_token_of_a_disabled_user(client, make_user, session) -> None:
     assert _get_me(client, reg["device_token"]) == (401, "user_disabled")
 
 
-def test_device_token_of_a_user_promoted_to_the_office(client, make_user, session) -> None:
+def test_device_token_of_a_user_promoted_to_the_office(
+    client: TestClient, make_user: MakeUser, session: Session
+) -> None:
     """Device tokens never expire, so they never carry office powers."""
     col = make_user("collector")
     reg = _register(client, col.headers)
@@ -344,7 +379,9 @@ def probe_app(app: FastAPI) -> FastAPI:
     return app
 
 
-def test_a_user_token_where_a_device_token_is_required(probe_app, make_user) -> None:
+def test_a_user_token_where_a_device_token_is_required(
+    probe_app: FastAPI, make_user: MakeUser
+) -> None:
     col = make_user("collector")
     with TestClient(probe_app) as c:
         response = c.get("/probe/device", headers=col.headers)
@@ -354,7 +391,9 @@ def test_a_user_token_where_a_device_token_is_required(probe_app, make_user) -> 
         assert ok.json() == {"device_id": reg["device_id"]}
 
 
-def test_a_device_token_cannot_register_another_device(client, make_user) -> None:
+def test_a_device_token_cannot_register_another_device(
+    client: TestClient, make_user: MakeUser
+) -> None:
     col = make_user("collector")
     reg = _register(client, col.headers)
     response = client.post(
@@ -365,7 +404,7 @@ def test_a_device_token_cannot_register_another_device(client, make_user) -> Non
     assert (response.status_code, error_code(response)) == (401, "user_token_required")
 
 
-def test_password_is_rehashed_when_parameters_change(client, session) -> None:
+def test_password_is_rehashed_when_parameters_change(client: TestClient, session: Session) -> None:
     from argon2 import PasswordHasher
 
     weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)

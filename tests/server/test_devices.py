@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from server.api.deps import get_clock
 from server.db.models import AuditLog, Device
@@ -19,7 +20,9 @@ from server.services import devices as devices_service
 from server.services.access import Actor
 from server.services.security import hash_device_token
 from shared.errors import Conflict, Forbidden
+from tests.server.conftest import Login
 
+MakeUser = Callable[..., Login]
 CODE_RE = re.compile(r"[2-9A-HJ-NP-Z]{3}")
 
 
@@ -51,7 +54,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def audit_actions(session, entity_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+def audit_actions(session: Session, entity_id: str) -> list[str]:
     return list(
         session.scalars(
             select(AuditLog.action).where(AuditLog.entity_id == entity_id).order_by(AuditLog.id)
@@ -59,7 +62,7 @@ def audit_actions(session, entity_id: str) -> list[str]:  # type: ignore[no-unty
     )
 
 
-def test_register_a_device(client, make_user, session) -> None:
+def test_register_a_device(client: TestClient, make_user: MakeUser, session: Session) -> None:
     col = make_user("collector")
     response = register(client, col.headers)
     assert response.status_code == 201
@@ -78,7 +81,9 @@ def test_register_a_device(client, make_user, session) -> None:
     assert audit_actions(session, body["device_id"]) == ["device.registered"]
 
 
-def test_a_retry_returns_the_same_device_with_a_new_token(client, make_user, session) -> None:
+def test_a_retry_returns_the_same_device_with_a_new_token(
+    client: TestClient, make_user: MakeUser, session: Session
+) -> None:
     """The phone lost the first answer and asks again with the same install_nonce."""
     col = make_user("collector")
     first = register(client, col.headers).json()
@@ -101,7 +106,7 @@ def test_a_retry_returns_the_same_device_with_a_new_token(client, make_user, ses
     ]
 
 
-def test_a_new_nonce_is_a_new_device(client, make_user) -> None:
+def test_a_new_nonce_is_a_new_device(client: TestClient, make_user: MakeUser) -> None:
     col = make_user("collector")
     a = register(client, col.headers, nonce="install-aaaa").json()
     b = register(client, col.headers, nonce="install-bbbb").json()
@@ -109,14 +114,16 @@ def test_a_new_nonce_is_a_new_device(client, make_user) -> None:
     assert a["device_code"] != b["device_code"]
 
 
-def test_the_nonce_belongs_to_one_user(client, make_user) -> None:
+def test_the_nonce_belongs_to_one_user(client: TestClient, make_user: MakeUser) -> None:
     a = register(client, make_user("collector").headers, nonce="same-nonce").json()
     b = register(client, make_user("collector").headers, nonce="same-nonce").json()
     assert a["device_id"] != b["device_id"]
 
 
 @pytest.mark.parametrize("role", ["supervisor", "admin"])
-def test_only_collectors_register_devices(client, make_user, role: str) -> None:
+def test_only_collectors_register_devices(
+    client: TestClient, make_user: MakeUser, role: str
+) -> None:
     response = register(client, make_user(role).headers)
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "insufficient_role"
@@ -132,17 +139,19 @@ def test_only_collectors_register_devices(client, make_user, role: str) -> None:
         {"install_nonce": "install-0001"},
     ],
 )
-def test_bad_registration_bodies(client, make_user, body: dict[str, str]) -> None:
+def test_bad_registration_bodies(
+    client: TestClient, make_user: MakeUser, body: dict[str, str]
+) -> None:
     response = client.post("/v1/devices", json=body, headers=make_user("collector").headers)
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_input"
 
 
-def _actor(login: Any) -> Actor:
+def _actor(login: Login) -> Actor:
     return Actor(user_id=login.user.id, username=login.user.username, role=login.user.role)
 
 
-def test_a_taken_code_is_drawn_again(session, make_user) -> None:
+def test_a_taken_code_is_drawn_again(session: Session, make_user: MakeUser) -> None:
     first = devices_service.register_device(
         session,
         _actor(make_user("collector")),
@@ -163,7 +172,7 @@ def test_a_taken_code_is_drawn_again(session, make_user) -> None:
     assert (first.device.code, second.device.code) == ("K7Q", "M2X")
 
 
-def test_no_free_code_is_a_clear_error(session, make_user) -> None:
+def test_no_free_code_is_a_clear_error(session: Session, make_user: MakeUser) -> None:
     now = datetime.now(UTC)
     devices_service.register_device(
         session, _actor(make_user("collector")), name="a", install_nonce="n-000001", now=now,
@@ -186,7 +195,7 @@ def test_random_codes_use_only_unambiguous_characters() -> None:
     assert len(devices_service.DEVICE_CODE_ALPHABET) == 32
 
 
-def test_list_devices_by_role(client, make_user) -> None:
+def test_list_devices_by_role(client: TestClient, make_user: MakeUser) -> None:
     ana = make_user("collector", username="ana-lista")
     beto = make_user("collector", username="beto-lista")
     register(client, ana.headers)
@@ -208,7 +217,9 @@ def test_list_devices_by_role(client, make_user) -> None:
     }
 
 
-def test_revoke(client, make_user, session, clock) -> None:
+def test_revoke(
+    client: TestClient, make_user: MakeUser, session: Session, clock: FakeClock
+) -> None:
     col = make_user("collector")
     admin = make_user("admin")
     reg = register(client, col.headers).json()
@@ -238,18 +249,23 @@ def test_revoke(client, make_user, session, clock) -> None:
     assert fresh.json()["device_code"] != reg["device_code"]
 
 
-def test_revoke_an_unknown_device(client, make_user) -> None:
+def test_revoke_an_unknown_device(client: TestClient, make_user: MakeUser) -> None:
     response = client.post(f"/v1/devices/{uuid.uuid4()}/revoke", headers=make_user("admin").headers)
     assert (response.status_code, response.json()["error"]["code"]) == (404, "device_not_found")
 
 
-def test_last_seen_is_stamped_at_most_once_a_minute(client, make_user, session, clock) -> None:
+def test_last_seen_is_stamped_at_most_once_a_minute(
+    client: TestClient, make_user: MakeUser, session: Session, clock: FakeClock
+) -> None:
     col = make_user("collector")
     reg = register(client, col.headers).json()
     device_id = uuid.UUID(reg["device_id"])
 
     def last_seen() -> datetime | None:
-        return session.scalar(select(Device.last_seen_at).where(Device.id == device_id))
+        seen: datetime | None = session.scalar(
+            select(Device.last_seen_at).where(Device.id == device_id)
+        )
+        return seen
 
     assert last_seen() is None  # registering is not using the device token
     t0 = clock.now
@@ -263,7 +279,9 @@ def test_last_seen_is_stamped_at_most_once_a_minute(client, make_user, session, 
     assert last_seen() == t0 + timedelta(seconds=60)
 
 
-def test_server_epoch_is_stable_until_rotated(client, make_user, session) -> None:
+def test_server_epoch_is_stable_until_rotated(
+    client: TestClient, make_user: MakeUser, session: Session
+) -> None:
     a = register(client, make_user("collector").headers).json()
     b = register(client, make_user("collector").headers).json()
     assert a["server_epoch"] == b["server_epoch"]
@@ -276,7 +294,7 @@ def test_server_epoch_is_stable_until_rotated(client, make_user, session) -> Non
     assert c["server_epoch"] == rotated
 
 
-def test_service_refuses_office_roles(session, make_user) -> None:
+def test_service_refuses_office_roles(session: Session, make_user: MakeUser) -> None:
     with pytest.raises(Forbidden):
         devices_service.register_device(
             session,

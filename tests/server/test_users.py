@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
-from typer.testing import CliRunner
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner, Result
 
 from server.cli import app as cli_app
 from server.db import migrate
@@ -18,6 +19,9 @@ from server.db.models import AuditLog, User
 from server.services import users
 from server.services.security import verify_password
 from shared.errors import Conflict, InvalidInput, NotFound
+from tests.server.conftest import Login
+
+MakeUser = Callable[..., Login]
 
 # --- the rules, without a database ---------------------------------------------------------------
 
@@ -69,7 +73,7 @@ def test_password_length_edges_are_accepted() -> None:
 # --- with the database --------------------------------------------------------------------------
 
 
-def test_create_user(session, make_user) -> None:
+def test_create_user(session: Session, make_user: MakeUser) -> None:
     admin = make_user("admin")
     user = users.create_user(
         session,
@@ -90,7 +94,7 @@ def test_create_user(session, make_user) -> None:
     assert audit.details == {"username": "gestor.uno", "role": "collector"}
 
 
-def test_duplicate_username_in_any_case(session) -> None:
+def test_duplicate_username_in_any_case(session: Session) -> None:
     users.create_user(session, username="lucia", role="collector", password="clave-segura-1")
     with pytest.raises(Conflict) as caught:
         users.create_user(session, username="LUCIA", role="admin", password="clave-segura-2")
@@ -102,19 +106,19 @@ def test_duplicate_username_in_any_case(session) -> None:
     assert sorted(names) == ["lucia", "lucia2"]
 
 
-def test_invalid_role(session) -> None:
+def test_invalid_role(session: Session) -> None:
     with pytest.raises(InvalidInput) as caught:
         users.create_user(session, username="mario", role="boss", password="clave-segura-1")
     assert caught.value.code == "invalid_role"
 
 
-def test_weak_password_creates_nothing(session) -> None:
+def test_weak_password_creates_nothing(session: Session) -> None:
     with pytest.raises(InvalidInput):
         users.create_user(session, username="nico", role="collector", password="corta")
     assert session.scalars(select(User).where(User.username == "nico")).first() is None
 
 
-def test_disable_and_enable(session) -> None:
+def test_disable_and_enable(session: Session) -> None:
     user = users.create_user(session, username="olivia", role="collector", password="clave-12345")
     users.set_active(session, username="OLIVIA", active=False)
     users.set_active(session, username="olivia", active=False)  # no change, no second row
@@ -129,7 +133,7 @@ def test_disable_and_enable(session) -> None:
         users.set_active(session, username="nadie", active=False)
 
 
-def test_list_users(session) -> None:
+def test_list_users(session: Session) -> None:
     users.create_user(session, username="zeta-list", role="admin", password="clave-12345")
     users.create_user(session, username="alfa-list", role="collector", password="clave-12345")
     users.set_active(session, username="zeta-list", active=False)
