@@ -104,18 +104,21 @@ def parse_rules(data: Mapping[str, Any], source: str = "<rules>") -> ContactRule
         zone = str(data.get("timezone", "UTC"))
         business_tz(zone)  # fails early on an unknown zone
         closed_on_holidays = bool(hol.get("country")) and hol.get("no_contact", True)
+        subdivision = str(hol.get("subdivision") or "") or None
+        if closed_on_holidays:
+            _holiday_calendar(str(hol["country"]), subdivision)  # fails early on a bad code
         return ContactRules(
             country=str(data["country"]).upper(),
             law=str(data.get("law", "")),
             timezone=zone,
             hours=hours,
             holiday_country=str(hol["country"]) if closed_on_holidays else None,
-            holiday_subdivision=str(hol.get("subdivision") or "") or None,
+            holiday_subdivision=subdivision,
             channels=frozenset(channels.get("known", [])),
             exempt_channels=frozenset(channels.get("exempt", [])),
             contacts_per_day=None if limit is None else int(limit),
         )
-    except (KeyError, TypeError, AttributeError, InvalidInput) as exc:
+    except (KeyError, TypeError, AttributeError, NotImplementedError, InvalidInput) as exc:
         raise ValueError(f"{source}: malformed contact rules ({exc!r})") from exc
 
 

@@ -214,6 +214,8 @@ class TestRulesAreData:
             {"country": "XX", "hours": {"monday": ["08:00-12:00", "11:00-13:00"]}},
             {"country": "XX", "hours": {"lunes": ["08:00-12:00"]}},
             {"country": "XX", "timezone": "Mars/Olympus"},
+            {"country": "XX", "holidays": {"country": "ZZ"}},
+            {"country": "XX", "holidays": {"country": "CO", "subdivision": "ZZ"}},
         ],
     )
     def test_malformed_rules_are_refused(self, data: dict[str, Any]) -> None:
