@@ -7,6 +7,7 @@ only release a savepoint), so tests never clean up rows.
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -121,6 +122,12 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield c
 
 
+@functools.cache
+def _hashed(password: str) -> str:
+    """argon2 is slow on purpose; the test users share a handful of passwords."""
+    return hash_password(password)
+
+
 @dataclass
 class Login:
     user: User
@@ -139,7 +146,7 @@ def make_user(session: Session, settings: Settings):  # type: ignore[no-untyped-
             username=username or f"{role}-{uuid.uuid4().hex[:8]}",
             full_name=f"Usuario {role}",
             role=role,
-            password_hash=hash_password(password),
+            password_hash=_hashed(password),
         )
         session.add(user)
         session.commit()
