@@ -27,6 +27,8 @@ def _dummy_hash() -> str:
     """Verified against when a username does not exist, so a miss costs as much as a wrong
     password. Made on first use, not at import time."""
     return _hasher.hash("recaudo-no-such-user")
+
+
 JWT_ALGORITHM = "HS256"
 
 # The time source of every use case that reads "now"; routes get it from a dependency, so tests
