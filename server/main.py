@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from server.api import auth, clients, devices, imports, reports, system
+from server.api.docs import install_docs
 from server.api.errors import install_error_handlers
 from server.db.engine import make_engine, make_session_factory
 from server.settings import Settings
@@ -18,11 +19,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Recaudo",
         version="0.1.0",
         summary="Offline-first field collections: sync server, receivables ledger and reports.",
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     install_error_handlers(app)
+    install_docs(app)
     for module in (system, auth, devices, clients, imports, reports):
         app.include_router(module.router)
     return app
