@@ -4,28 +4,31 @@ sheet). No meaning is given to any cell here; `rows.py` does that.
 Every row comes out as `(row_number, values)` where the number is the one the user sees in Excel or
 a text editor (the first row is 1; blank rows count, and are yielded so the count stays right).
 
-XLSX: openpyxl in read-only mode with cached values (what Excel last computed), so a formula cell
-reads as its result. A formula that was never computed (a file written by a program, not saved by
-Excel) has no cached value: it comes out as `FORMULA_WITHOUT_VALUE`, so it is reported instead of
-being mistaken for an empty cell. Merged ranges are filled with their top-left value, the way a
-person reads a sheet where one client's code spans several invoice rows.
+XLSX: python-calamine (Rust) reads the cached values (what Excel last computed), so a formula cell
+reads as its result; it is about ten times faster than openpyxl for a 100,000-row sheet. Empty
+cells come out as "". A formula that was never computed (a file written by a program, not saved by
+Excel) has no cached value and calamine gives "" for it: a scan of the sheet's XML, run in a thread
+while calamine parses (calamine releases the GIL), finds such cells so they come out as
+`FORMULA_WITHOUT_VALUE` and are reported instead of being mistaken for empty cells. Merged ranges
+are filled with their top-left value, the way a person reads a sheet where one client's code spans
+several invoice rows.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import IO, Final, cast
+from xml.etree import ElementTree
 
-from openpyxl import load_workbook
-from openpyxl.utils.cell import range_boundaries
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+from python_calamine import CalamineError, CalamineWorkbook
 
 from shared.errors import InvalidInput
 
@@ -44,7 +47,6 @@ FORMULA_WITHOUT_VALUE: Final = _FormulaWithoutValue()
 _ZIP_MAGIC: Final = b"PK\x03\x04"
 _OLE_MAGIC: Final = b"\xd0\xcf\x11\xe0"  # legacy .xls (and .doc): not supported
 _DELIMITERS: Final = (";", ",", "\t", "|")
-_MERGE_REF: Final = re.compile(rb"<(?:\w+:)?mergeCell\s+ref=\"([A-Z]+[0-9]+:[A-Z]+[0-9]+)\"")
 
 
 @dataclass
@@ -131,110 +133,135 @@ def _read_csv(data: bytes) -> Sheet:
 
 # --- XLSX -----------------------------------------------------------------------------------
 
-
-class _CachedValueParser(WorkSheetParser):  # type: ignore[misc]
-    """openpyxl's streaming sheet parser, reading cached values, that also flags formula cells
-    without one (openpyxl alone would give None, indistinguishable from an empty cell)."""
-
-    def parse_cell(self, element: Any) -> dict[str, Any]:
-        cell: dict[str, Any] = super().parse_cell(element)
-        if cell["value"] is None and element.find(FORMULA_TAG) is not None:
-            cell["value"] = FORMULA_WITHOUT_VALUE
-        return cell
+_FORMULA_TAG: Final = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_CELL_REF: Final = re.compile(r"([A-Z]+)([0-9]+)")
+_SCAN_CHUNK: Final = 1 << 22
 
 
 def _read_xlsx(path: Path) -> Sheet:
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise InvalidInput(
-            "the file looks like a zip archive but is not a readable XLSX workbook",
-            code="unsupported_file_type",
-        ) from exc
-    sheet = workbook.worksheets[0]
-    # openpyxl's read-only sheet keeps these private; they are what its own reader passes on.
-    sheet_path: str = sheet._worksheet_path
-    merged = _merged_ranges(path, sheet_path)
-
-    def rows() -> Iterator[RawRow]:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        uncomputed = pool.submit(_formulas_without_value, path)
         try:
-            with workbook._archive.open(sheet_path) as source:
-                parser = _CachedValueParser(
-                    source,
-                    sheet._shared_strings,
-                    data_only=True,
-                    epoch=workbook.epoch,
-                    date_formats=workbook._date_formats,
-                    timedelta_formats=workbook._timedelta_formats,
-                )
-                expected = 1
-                for number, cells in parser.parse():
-                    while expected < number:  # rows absent from the XML are blank rows
-                        yield expected, ()
-                        expected += 1
-                    values = _row_values(cells)
-                    if merged:
-                        values = merged.fill(number, values)
-                    yield number, values
-                    expected = number + 1
-        finally:
-            workbook.close()
-
-    return Sheet("xlsx", rows(), sheet.max_row)
+            sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+            # From A1, not from the first used cell, so indexes are row and column numbers.
+            grid = cast(list[list[object]], sheet.to_python(skip_empty_area=False))
+            merged = sheet.merged_cell_ranges or []
+        except (CalamineError, OSError, ValueError) as exc:
+            raise _not_a_workbook() from exc
+        formula_cells = uncomputed.result()
+    for row, col in formula_cells:
+        if row < len(grid):
+            cells = grid[row]
+            if col >= len(cells):
+                cells.extend([""] * (col + 1 - len(cells)))
+            cells[col] = FORMULA_WITHOUT_VALUE
+    for (first_row, first_col), (last_row, last_col) in merged:
+        _fill_merged(grid, first_row, first_col, last_row, last_col)
+    rows = ((number, tuple(cells)) for number, cells in enumerate(grid, start=1))
+    return Sheet("xlsx", rows, len(grid))
 
 
-def _row_values(cells: list[dict[str, Any]]) -> tuple[object, ...]:
-    if not cells:
-        return ()
-    values: list[object] = [None] * max(c["column"] for c in cells)
-    for cell in cells:
-        values[cell["column"] - 1] = cell["value"]
-    return tuple(values)
+def _not_a_workbook() -> InvalidInput:
+    return InvalidInput(
+        "el archivo parece un ZIP pero no es un libro XLSX legible",
+        code="unsupported_file_type",
+    )
 
 
-class _Merged:
-    """Merged ranges of a sheet; `fill` copies each range's top-left value into its other cells
-    (rows arrive top to bottom, so the top-left value is always seen first)."""
-
-    def __init__(self, ranges: list[tuple[int, int, int, int]]) -> None:
-        self._ranges = ranges  # (min_col, min_row, max_col, max_row)
-        self._values: dict[int, object] = {}
-
-    def __bool__(self) -> bool:
-        return bool(self._ranges)
-
-    def fill(self, number: int, values: tuple[object, ...]) -> tuple[object, ...]:
-        out: list[object] | None = None
-        for index, (min_col, min_row, max_col, max_row) in enumerate(self._ranges):
-            if not min_row <= number <= max_row:
-                continue
-            if number == min_row:
-                self._values[index] = values[min_col - 1] if len(values) >= min_col else None
-            if out is None:
-                out = list(values)
-            if len(out) < max_col:
-                out.extend([None] * (max_col - len(out)))
-            for col in range(min_col, max_col + 1):
-                if (col, number) != (min_col, min_row):
-                    out[col - 1] = self._values.get(index)
-        return values if out is None else tuple(out)
+def _fill_merged(
+    grid: list[list[object]], first_row: int, first_col: int, last_row: int, last_col: int
+) -> None:
+    """Copy a merged range's top-left value into its other cells (0-based, inclusive). Rows past
+    the data are not created: a merge that runs below the last row adds no invoice rows."""
+    if first_row >= len(grid):
+        return
+    top = grid[first_row]
+    value = top[first_col] if first_col < len(top) else ""
+    for index in range(first_row, min(last_row, len(grid) - 1) + 1):
+        cells = grid[index]
+        if len(cells) <= last_col:
+            cells.extend([""] * (last_col + 1 - len(cells)))
+        for col in range(first_col, last_col + 1):
+            if (index, col) != (first_row, first_col):
+                cells[col] = value
 
 
-def _merged_ranges(path: Path, sheet_path: str) -> _Merged:
-    """Merged ranges, found by scanning the raw sheet XML (they are listed after all the rows,
-    and a read-only workbook does not expose them)."""
-    refs: set[bytes] = set()
+def _formulas_without_value(path: Path) -> list[tuple[int, int]]:
+    """(row, column), 0-based, of the first sheet's formula cells that have no cached value.
+
+    Most files have no formula at all: a streaming search for an `<f>` tag settles it (0.5 s for
+    a 90 MB sheet, hidden behind calamine's own parsing). Only a sheet with formulas is parsed."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            sheet_path = _first_sheet_path(archive)
+            if sheet_path is None or not _has_formula(archive, sheet_path):
+                return []
+            with archive.open(sheet_path) as source:
+                return _uncomputed_cells(source)
+    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
+        return []  # calamine's own error (or its reading) is the one that counts
+
+
+def _first_sheet_path(archive: zipfile.ZipFile) -> str | None:
+    """The part name of the workbook's first sheet (the one calamine reads as index 0)."""
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    sheet = next((e for e in workbook.iter() if _local(e.tag) == "sheet"), None)
+    if sheet is None:
+        return None
+    rel_id = next((v for k, v in sheet.attrib.items() if _local(k) == "id"), None)
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    for rel in rels:
+        if rel.get("Id") == rel_id:
+            target = rel.get("Target", "")
+            if target.startswith("/"):
+                return target.lstrip("/")
+            return posixpath.normpath(posixpath.join("xl", target))
+    return None
+
+
+def _has_formula(archive: zipfile.ZipFile, sheet_path: str) -> bool:
     tail = b""
-    with zipfile.ZipFile(path) as archive, archive.open(sheet_path.lstrip("/")) as source:
-        while chunk := source.read(1 << 20):
-            window = tail + chunk
-            refs.update(_MERGE_REF.findall(window))
-            tail = window[-200:]
-    ranges = []
-    for ref in sorted(refs):
-        min_col, min_row, max_col, max_row = range_boundaries(ref.decode())
-        if None not in (min_col, min_row, max_col, max_row):
-            ranges.append(
-                (int(min_col or 0), int(min_row or 0), int(max_col or 0), int(max_row or 0))
-            )
-    return _Merged(ranges)
+    with archive.open(sheet_path) as source:
+        while chunk := source.read(_SCAN_CHUNK):
+            if _FORMULA_TAG.search(tail + chunk[:16]) or _FORMULA_TAG.search(chunk):
+                return True
+            tail = chunk[-16:]
+    return False
+
+
+def _uncomputed_cells(source: IO[bytes]) -> list[tuple[int, int]]:
+    found: list[tuple[int, int]] = []
+    row, col = -1, -1
+    for event, element in ElementTree.iterparse(source, events=("start", "end")):
+        tag = _local(element.tag)
+        if event == "start":
+            if tag == "row":
+                number = element.get("r")
+                row, col = (int(number) - 1 if number else row + 1), -1
+            elif tag == "c":
+                col = _cell_column(element.get("r"), col + 1)
+            continue
+        if tag == "c":
+            children = {_local(child.tag): child for child in element}
+            value = children.get("v")
+            if "f" in children and (value is None or not value.text):
+                found.append((row, col))
+            element.clear()
+        elif tag == "row":
+            element.clear()
+    return found
+
+
+def _cell_column(ref: str | None, default: int) -> int:
+    """0-based column of a cell reference like `AB12` (the reference is optional in the XML)."""
+    match = _CELL_REF.match(ref or "")
+    if match is None:
+        return default
+    number = 0
+    for letter in match.group(1):
+        number = number * 26 + ord(letter) - 64
+    return number - 1
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
