@@ -60,14 +60,14 @@ class TestParseAmount:
         assert info.value.code == "invalid_amount"
 
     def test_refuses_more_than_two_decimals_instead_of_rounding(self) -> None:
-        with pytest.raises(InvalidInput, match="more than two decimals"):
+        with pytest.raises(InvalidInput, match="más de dos decimales"):
             parse_amount("12.3456")
-        with pytest.raises(InvalidInput, match="more than two decimals"):
+        with pytest.raises(InvalidInput, match="más de dos decimales"):
             parse_amount("1.234,567")
 
     def test_three_digits_after_one_separator_group_thousands(self) -> None:
         assert parse_amount("10,125") == Decimal("10125.00")
-        with pytest.raises(InvalidInput, match="three digits"):
+        with pytest.raises(InvalidInput, match="tres dígitos"):
             parse_amount("1234.567")  # a first group longer than three digits
 
     @pytest.mark.parametrize(

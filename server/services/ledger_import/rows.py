@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Final
 
 from server.db.models import SEGMENTS
@@ -70,6 +71,10 @@ class ColumnMap:
     def header(self, field: str) -> str:
         return self.headers[self.positions[field]]
 
+    @cached_property
+    def fast(self) -> _FastRowParser:
+        return _FastRowParser(self)
+
 
 @dataclass(slots=True)
 class ImportRow:
@@ -106,7 +111,7 @@ def map_columns(headers: Sequence[object]) -> ColumnMap:
             ignored.append(text)
         elif field in positions:
             raise InvalidInput(
-                f"two columns mean the same thing: {texts[positions[field]]!r} and {text!r}",
+                f"dos columnas significan lo mismo: {texts[positions[field]]!r} y {text!r}",
                 code="duplicate_column",
                 details={"columns": [texts[positions[field]], text], "field": field},
             )
@@ -115,7 +120,7 @@ def map_columns(headers: Sequence[object]) -> ColumnMap:
     missing = [ALIASES[f][0] for f in REQUIRED if f not in positions]
     if missing:
         raise InvalidInput(
-            f"required columns are missing: {', '.join(missing)}",
+            f"faltan columnas obligatorias: {', '.join(missing)}",
             code="missing_columns",
             details={"missing": missing, "found": [t for t in texts if t]},
         )
@@ -136,7 +141,7 @@ def locate_header(rows: Iterator[RawRow]) -> tuple[int, ColumnMap]:
         if number - first[0] >= _HEADER_SEARCH_ROWS:
             break
     if first is None:
-        raise InvalidInput("the file has no rows", code="empty_file")
+        raise InvalidInput("el archivo no tiene filas", code="empty_file")
     return first[0], map_columns(first[1])
 
 
@@ -148,6 +153,14 @@ def parse_row(
     number: int, values: tuple[object, ...], columns: ColumnMap
 ) -> ImportRow | list[RowIssue]:
     """Validate one row; every problem in it is reported, not just the first."""
+    row = columns.fast.parse(number, values)
+    return row if row is not None else parse_row_in_full(number, values, columns)
+
+
+def parse_row_in_full(
+    number: int, values: tuple[object, ...], columns: ColumnMap
+) -> ImportRow | list[RowIssue]:
+    """The general validation, which names every problem (`parse_row` tries the fast one first)."""
     issues: list[RowIssue] = []
     width = len(values)
     pos = columns.positions
@@ -242,3 +255,118 @@ def parse_row(
         lon=lon if isinstance(lon, float) else None,
         collector=collector,
     )
+
+
+_TEXT_FIELDS: Final = ("client_code", "client_name", "invoice_number", "tax_id", "address", "city",
+                       "phone", "collector")  # fmt: skip
+
+
+class _Fallback(Exception):  # control flow inside _FastRowParser; never escapes it
+    pass
+
+
+class _FastRowParser:
+    """The common case of `parse_row_in_full`, without its bookkeeping: a row whose cells all have
+    a usual shape and break no rule. Anything else (a blank required cell, an error, a formula
+    without value, an unusual type) gives None, and the general validation names the problems.
+    Both give the same ImportRow for a valid row (a property test checks it)."""
+
+    def __init__(self, columns: ColumnMap) -> None:
+        pos = columns.positions
+        self._text = tuple((f, pos.get(f, -1), MAX_LENGTH[f]) for f in _TEXT_FIELDS)
+        self._due, self._issue = pos["due_date"], pos.get("issue_date", -1)
+        self._amount, self._balance = pos["amount"], pos.get("balance", -1)
+        self._segment = pos.get("segment", -1)
+        self._lat, self._lon = pos.get("latitude", -1), pos.get("longitude", -1)
+        self._segments: dict[object, str | None] = {}
+
+    def parse(self, number: int, values: tuple[object, ...]) -> ImportRow | None:
+        try:
+            return self._parse(number, values)
+        except (_Fallback, InvalidInput):
+            return None
+
+    def _parse(self, number: int, values: tuple[object, ...]) -> ImportRow | None:
+        width = len(values)
+
+        def raw(index: int) -> object:
+            value = values[index] if 0 <= index < width else None
+            if value is FORMULA_WITHOUT_VALUE:
+                raise _Fallback
+            return value
+
+        texts: list[str | None] = []
+        for _, index, limit in self._text:
+            value = raw(index)
+            text = value.strip() if type(value) is str else None if value is None else _text(value)
+            if text is not None and len(text) > limit:
+                raise _Fallback
+            texts.append(text or None)
+        client_code, client_name, invoice_number, tax_id, address, city, phone, collector = texts
+        if client_code is None or client_name is None or invoice_number is None:
+            raise _Fallback
+        due_date = parse_date(_present(raw(self._due)))
+        issue = raw(self._issue)
+        issue_date = None if is_blank(issue) else parse_date(issue)
+        if issue_date is not None and issue_date > due_date:
+            raise _Fallback
+        amount = parse_amount(_present(raw(self._amount)))
+        if amount <= ZERO:
+            raise _Fallback
+        given = raw(self._balance)
+        balance = None if is_blank(given) else parse_amount(given)
+        if balance is not None and not ZERO <= balance <= amount:
+            raise _Fallback
+        segment = self._segment_of(raw(self._segment))
+        lat, lon = raw(self._lat), raw(self._lon)
+        lat_blank, lon_blank = is_blank(lat), is_blank(lon)
+        if lat_blank != lon_blank:
+            raise _Fallback
+        return ImportRow(
+            row=number,
+            client_code=client_code,
+            client_name=client_name,
+            invoice_number=invoice_number,
+            due_date=due_date,
+            amount=amount,
+            issue_date=issue_date,
+            balance=balance,
+            tax_id=tax_id,
+            segment=segment,
+            address=address,
+            city=city,
+            phones=_phones(phone) if phone else None,
+            lat=None if lat_blank else parse_coordinate(lat, limit=90),
+            lon=None if lon_blank else parse_coordinate(lon, limit=180),
+            collector=collector,
+        )
+
+    def _segment_of(self, value: object) -> str | None:
+        if is_blank(value):
+            return None
+        try:
+            return self._segments[value]
+        except KeyError:
+            key = normalize_key(value)
+            segment = self._segments[value] = key if key in SEGMENTS else None
+        except TypeError:  # an unhashable cell: let the general validation look at it
+            raise _Fallback from None
+        if segment is None:
+            raise _Fallback
+        return segment
+
+
+def _text(value: object) -> str:
+    if type(value) not in (int, float):
+        raise _Fallback  # dates, booleans...: the general path decides what they mean
+    return parse_text(value)
+
+
+def _present(value: object) -> object:
+    if is_blank(value):
+        raise _Fallback
+    return value
+
+
+def _phones(text: str) -> list[str]:
+    return [p for p in _PHONE_SPLIT.split(text) if p]
