@@ -12,7 +12,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from server.api.deps import get_clock
 from server.db import migrate
 from server.db.engine import make_engine
 from server.db.models import Client, User
@@ -170,3 +171,24 @@ def make_client(session: Session):  # type: ignore[no-untyped-def]
         return c
 
     return _make
+
+
+class FakeClock:
+    """The `now` of every use case that asks the clock dependency; tests move it by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(app: FastAPI) -> FakeClock:
+    # Near real time: the JWT library checks expiry against the real clock.
+    fake = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    app.dependency_overrides[get_clock] = lambda: fake
+    return fake

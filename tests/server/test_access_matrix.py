@@ -94,6 +94,9 @@ _LEDGER_CSV = (
 
 ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/healthz"): Access(ANYONE, anonymous=200),
+    # the interactive API documentation (the OpenAPI document lists no secrets)
+    ("GET", "/docs"): Access(ANYONE, anonymous=200),
+    ("GET", "/docs/oauth2-redirect"): Access(ANYONE, anonymous=200),
     # auth and devices
     ("POST", "/v1/auth/token"): Access(ANYONE, anonymous=200, sample=_login),
     ("GET", "/v1/me"): Access(ANYONE),

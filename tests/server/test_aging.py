@@ -10,10 +10,7 @@ K3 particular  -     Q-1 issued 2025-05-10, due 2025-06-10,  30 000
 
 from __future__ import annotations
 
-import functools
-import uuid
-from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,40 +20,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from server.api.deps import get_clock
-from server.db.models import Client, Invoice, User
+from server.db.models import Client, Invoice
 from server.services import ledger
 from server.services.access import Actor
-from server.services.security import hash_password, issue_access_token
 from server.services.statements import client_statement
-from server.settings import Settings
 from tests.server.conftest import Login
 
 D = Decimal
 ZEROS = {"al_dia": "0.00", "1_30": "0.00", "31_60": "0.00", "61_90": "0.00", "91_180": "0.00",
          "181_360": "0.00", "mas_360": "0.00"}  # fmt: skip
-
-
-@functools.cache
-def _password_hash() -> str:
-    return hash_password("clave-segura-1")
-
-
-@pytest.fixture
-def make_user(session: Session, settings: Settings) -> Callable[..., Login]:
-    """conftest's `make_user` with the argon2 hash computed once per run (0.5 s each here)."""
-
-    def _make(role: str = "collector", username: str | None = None) -> Login:
-        user = User(
-            username=username or f"{role}-{uuid.uuid4().hex[:8]}",
-            role=role,
-            password_hash=_password_hash(),
-        )
-        session.add(user)
-        session.commit()
-        token = issue_access_token(user.id, role, settings.signing_key, timedelta(hours=1))
-        return Login(user, "clave-segura-1", {"Authorization": f"Bearer {token}"})
-
-    return _make
 
 
 def _invoice(

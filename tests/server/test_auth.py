@@ -14,35 +14,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.api.deps import DeviceActorDep, get_clock
+from server.api.deps import DeviceActorDep
 from server.db.models import LoginFailure, User
 from server.services import auth as auth_service
 from server.services import security
 from server.services.security import issue_access_token
 from server.settings import Settings
 from shared.errors import Unauthenticated
-from tests.server.conftest import Login
+from tests.server.conftest import FakeClock, Login
 
 MakeUser = Callable[..., Login]
-
-
-class FakeClock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock(app: FastAPI) -> FakeClock:
-    # Near real time: the JWT library checks expiry against the real clock.
-    fake = FakeClock(datetime.now(UTC).replace(microsecond=0))
-    app.dependency_overrides[get_clock] = lambda: fake
-    return fake
 
 
 def login(client: TestClient, username: str, password: str) -> Any:

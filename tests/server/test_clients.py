@@ -12,11 +12,8 @@ Today is 2025-06-01 in Bogotá (a fixed clock):
 
 from __future__ import annotations
 
-import functools
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,37 +25,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.api.deps import get_clock
-from server.db.models import AuditLog, Client, Invoice, User
+from server.db.models import AuditLog, Client, Invoice
 from server.services import ledger
-from server.services.security import hash_password, issue_access_token
-from server.settings import Settings
 from tests.server.conftest import Login
 
 D = Decimal
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=ZoneInfo("America/Bogota"))
-
-
-@functools.cache
-def _password_hash() -> str:
-    return hash_password("clave-segura-1")
-
-
-@pytest.fixture
-def make_user(session: Session, settings: Settings) -> Callable[..., Login]:
-    """conftest's `make_user` with the argon2 hash computed once per run (0.5 s each here)."""
-
-    def _make(role: str = "collector", username: str | None = None) -> Login:
-        user = User(
-            username=username or f"{role}-{uuid.uuid4().hex[:8]}",
-            role=role,
-            password_hash=_password_hash(),
-        )
-        session.add(user)
-        session.commit()
-        token = issue_access_token(user.id, role, settings.signing_key, timedelta(hours=1))
-        return Login(user, "clave-segura-1", {"Authorization": f"Bearer {token}"})
-
-    return _make
 
 
 @dataclass

@@ -9,39 +9,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.api.deps import get_clock
 from server.db.models import AuditLog, Device
 from server.services import devices as devices_service
 from server.services.access import Actor
 from server.services.security import hash_device_token
 from shared.errors import Conflict, Forbidden
-from tests.server.conftest import Login
+from tests.server.conftest import FakeClock, Login
 
 MakeUser = Callable[..., Login]
 CODE_RE = re.compile(r"[2-9A-HJ-NP-Z]{3}")
-
-
-class FakeClock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock(app: FastAPI) -> FakeClock:
-    fake = FakeClock(datetime.now(UTC).replace(microsecond=0))
-    app.dependency_overrides[get_clock] = lambda: fake
-    return fake
 
 
 def register(

@@ -13,11 +13,8 @@ Client C-STM with three invoices (all amounts in pesos):
 
 from __future__ import annotations
 
-import functools
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -28,38 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.api.deps import get_clock
-from server.db.models import Client, Invoice, LedgerEntry, User
+from server.db.models import Client, Invoice, LedgerEntry
 from server.services import ledger
 from server.services.access import Actor
-from server.services.security import hash_password, issue_access_token
 from server.services.statements import client_statement
-from server.settings import Settings
 from tests.server.conftest import Login
 
 D = Decimal
-
-
-@functools.cache
-def _password_hash() -> str:
-    return hash_password("clave-segura-1")
-
-
-@pytest.fixture
-def make_user(session: Session, settings: Settings) -> Callable[..., Login]:
-    """conftest's `make_user` with the argon2 hash computed once per run (0.5 s each here)."""
-
-    def _make(role: str = "collector", username: str | None = None) -> Login:
-        user = User(
-            username=username or f"{role}-{uuid.uuid4().hex[:8]}",
-            role=role,
-            password_hash=_password_hash(),
-        )
-        session.add(user)
-        session.commit()
-        token = issue_access_token(user.id, role, settings.signing_key, timedelta(hours=1))
-        return Login(user, "clave-segura-1", {"Authorization": f"Bearer {token}"})
-
-    return _make
 
 
 @dataclass
