@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test lint bench chaos browser clean
+.PHONY: demo test lint bench chaos browser clean venv
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,9 @@ demo: $(VENV)/.synced
 bench: $(VENV)/.synced
 	$(BIN)/python -m benchmarks
 
+# The property-based tests with many more examples (the sync fault suite joins them later).
 chaos: $(VENV)/.synced
-	$(BIN)/python -m pytest -q -m slow
+	HYPOTHESIS_PROFILE=chaos $(BIN)/python -m pytest -q -n 2 tests/shared tests/sync tests/server
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
