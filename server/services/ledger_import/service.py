@@ -37,7 +37,8 @@ from sqlalchemy.orm import Session
 from server.db.base import Base, utcnow
 from server.db.models import AuditLog, Client, ImportBatch, Invoice
 from server.repositories import imports as imports_repo
-from server.services.ledger_import.posting import BulkPosting, write_posting
+from server.services.ledger_import.ids import TimeOrderedIds
+from server.services.ledger_import.posting import BulkPosting, bulk_insert, write_posting
 from server.services.ledger_import.reader import RawRow, read_sheet
 from server.services.ledger_import.rows import (
     ColumnMap,
@@ -47,11 +48,13 @@ from server.services.ledger_import.rows import (
     parse_row,
 )
 from server.services.ledger_import.summary import ImportSummary, RowIssue, capped
-from shared.money import ZERO
+from shared.money import from_cents
 
 NEW_INVOICE_REASON = "Saldo según importación (pagos previos al sistema)"
 Progress = Callable[[str, int, int | None], None]  # (stage, rows done, rows expected or None)
 _CLIENT_FIELDS = ("name", "tax_id", "segment", "address", "city", "lat", "lon", "phones")
+_INVOICE_COLUMNS = ("id", "client_id", "number", "issue_date", "due_date", "amount", "balance",
+                    "created_at")  # fmt: skip
 
 
 def _no_progress(stage: str, done: int, total: int | None) -> None:
@@ -229,12 +232,20 @@ def _check_against_database(
 
 @dataclass
 class _Plan:
-    posting: BulkPosting = field(default_factory=BulkPosting)
+    """What to write. Ids are time-ordered and rows grouped by client, so each table's primary
+    key and its client/invoice/entry id indexes grow at their end (see ids.py)."""
+
+    ids: TimeOrderedIds = field(default_factory=TimeOrderedIds)
+    posting: BulkPosting = field(init=False)
     new_clients: list[dict[str, Any]] = field(default_factory=list)
     client_changes: list[dict[str, Any]] = field(default_factory=list)
     assignments: list[dict[str, Any]] = field(default_factory=list)
-    new_invoices: list[dict[str, Any]] = field(default_factory=list)
+    # _INVOICE_COLUMNS order; amounts in cents, balance (index 6) filled in when written
+    new_invoices: list[list[Any]] = field(default_factory=list)
     invoice_changes: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.posting = BulkPosting(ids=self.ids)
 
 
 def _plan(
@@ -242,8 +253,9 @@ def _plan(
 ) -> _Plan:
     plan = _Plan()
     client_ids = _plan_clients(valid, state, plan, summary)
+    order = {code: index for index, code in enumerate(client_ids)}
     warnings: list[RowIssue] = []
-    for row in valid:
+    for row in sorted(valid, key=lambda r: order[r.client_code]):  # stable: file order within
         client_id = client_ids[row.client_code]
         existing = state.invoices.get(row.invoice_number)
         if existing is None:
@@ -252,10 +264,10 @@ def _plan(
         else:
             _plan_existing_invoice(row, existing, options, plan, summary, warnings)
     summary.rows_imported = len(valid)
-    adjustments = [e for e in plan.posting.entries if e.kind == "adjustment"]
-    summary.charges_posted = len(plan.posting.entries) - len(adjustments)
-    summary.adjustments_posted = len(adjustments)
-    summary.adjustments_net = sum((e.amount for e in adjustments), ZERO)
+    summary.charges_posted = plan.posting.charges
+    summary.adjustments_posted = plan.posting.adjustments
+    summary.adjustments_net = from_cents(plan.posting.adjustments_net)
+    warnings.sort(key=lambda issue: issue.row or 0)
     summary.warning_count = len(warnings)
     summary.warnings = capped(warnings)
     return plan
@@ -280,7 +292,7 @@ def _plan_clients(
     for code, fields in merged.items():
         existing = state.clients.get(code)
         if existing is None:
-            client_id = uuid.uuid4()
+            client_id = plan.ids.next()
             plan.new_clients.append({
                 "id": client_id, "code": code, "name": fields["name"],
                 "tax_id": fields.get("tax_id", ""), "segment": fields.get("segment", "particular"),
@@ -309,17 +321,17 @@ def _plan_clients(
 def _plan_new_invoice(
     row: ImportRow, client_id: uuid.UUID, options: ImportOptions, plan: _Plan
 ) -> None:
-    invoice_id = uuid.uuid4()
-    plan.new_invoices.append({
-        "id": invoice_id, "client_id": client_id, "number": row.invoice_number,
-        "issue_date": row.issue_date, "due_date": row.due_date, "amount": row.amount,
-    })  # fmt: skip
+    invoice_id = plan.ids.next()
+    amount = _cents(row.amount)
+    plan.new_invoices.append([invoice_id, client_id, row.invoice_number, row.issue_date,
+                              row.due_date, amount, 0, None])  # fmt: skip
     posting = plan.posting
     posting.charge(client_id=client_id, invoice_id=invoice_id, number=row.invoice_number,
-                   amount=row.amount, effective_date=row.issue_date or row.due_date)  # fmt: skip
+                   cents=amount, effective_date=row.issue_date or row.due_date)  # fmt: skip
     if row.balance is not None and row.balance != row.amount:
-        posting.adjust(client_id=client_id, invoice_id=invoice_id, amount=row.balance - row.amount,
-                       effective_date=options.as_of, reason=NEW_INVOICE_REASON)  # fmt: skip
+        posting.adjust(client_id=client_id, invoice_id=invoice_id,
+                       cents=_cents(row.balance) - amount, effective_date=options.as_of,
+                       reason=NEW_INVOICE_REASON)  # fmt: skip
 
 
 def _plan_existing_invoice(
@@ -352,7 +364,7 @@ def _plan_existing_invoice(
         plan.posting.adjust(
             client_id=existing.client_id,
             invoice_id=existing.id,
-            amount=difference,
+            cents=_cents(difference),
             effective_date=options.as_of,
             reason=reason,
         )
@@ -369,14 +381,14 @@ def _write(session: Session, plan: _Plan, options: ImportOptions, summary: Impor
     posting = plan.posting
     if plan.new_clients:
         for client in plan.new_clients:
-            client["balance"] = posting.take_new_client_balance(client["id"])
+            client["balance"] = from_cents(posting.take_new_client_balance(client["id"]))
         session.execute(insert(_table(Client)), plan.new_clients)
     if plan.new_invoices:
         now = utcnow()
         for invoice in plan.new_invoices:
-            invoice["balance"] = posting.take_new_invoice_balance(invoice["id"])
-            invoice["created_at"] = now
-        session.execute(insert(_table(Invoice)), plan.new_invoices)
+            invoice[6] = posting.take_new_invoice_balance(invoice[0])
+            invoice[7] = now
+        bulk_insert(session, _table(Invoice), _INVOICE_COLUMNS, plan.new_invoices)
     if plan.client_changes:
         session.execute(update(Client), plan.client_changes)
     if plan.invoice_changes:
@@ -411,6 +423,10 @@ def _write(session: Session, plan: _Plan, options: ImportOptions, summary: Impor
 def _table(model: type[Base]) -> Table:
     # Core inserts: the ORM's bulk path costs more than the database for 100,000 plain rows.
     return cast(Table, model.__table__)
+
+
+def _cents(amount: Decimal) -> int:
+    return int(amount.scaleb(2))  # amounts here have two decimals: exact
 
 
 def _str(value: uuid.UUID | None) -> str | None:
