@@ -19,6 +19,7 @@ from typing import Final
 _VERSION_7: Final = 0x7 << 76
 _VARIANT: Final = 0b10 << 62
 _LOW_62: Final = (1 << 62) - 1
+_UNKNOWN: Final = uuid.SafeUUID.unknown  # (an enum member: looked up once, not per id)
 _new = object.__new__
 _set = object.__setattr__
 
@@ -37,5 +38,5 @@ class TimeOrderedIds:
         # cost); the same two slots that unpickling a UUID sets.
         made: uuid.UUID = _new(uuid.UUID)
         _set(made, "int", value)
-        _set(made, "is_safe", uuid.SafeUUID.unknown)
+        _set(made, "is_safe", _UNKNOWN)
         return made

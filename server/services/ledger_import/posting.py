@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import repeat
 from typing import Any, Final, cast
 
 from sqlalchemy import BigInteger, Table, bindparam, update
@@ -157,37 +158,34 @@ def bulk_insert(
     convert = {
         name: _bind_processor(table.c[name], dialect) for name in (*columns, *(constants or ()))
     }
-    if any(convert[name] for name in columns):
-        by_column: list[Sequence[Any]] = list(zip(*rows, strict=True))
-        for index, name in enumerate(columns):
-            processor = convert[name]
-            if processor is None:
-                continue
-            if table.c[name].primary_key:  # unique values: nothing to reuse
-                by_column[index] = tuple(map(processor, by_column[index]))
-            else:
-                by_column[index] = _converted(by_column[index], processor)
-        rows = list(zip(*by_column, strict=True))
-    if constants:
-        fixed = tuple(
-            value if convert[name] is None else convert[name](value)  # type: ignore[misc]
-            for name, value in constants.items()
-        )
-        rows = [(*row, *fixed) for row in rows]
-        columns = (*columns, *constants)
+    # Column by column (C-level zips): convert, then add the constants, then rows again.
+    by_column: list[Iterable[Any]] = list(zip(*rows, strict=True))
+    for index, name in enumerate(columns):
+        processor = convert[name]
+        if processor is None:
+            continue
+        if table.c[name].primary_key:  # unique values: nothing to reuse
+            by_column[index] = map(processor, by_column[index])
+        else:
+            by_column[index] = _converted(cast(Sequence[Any], by_column[index]), processor)
+    for name, value in (constants or {}).items():
+        processor = convert[name]
+        by_column.append(repeat(value if processor is None else processor(value)))
+    columns = (*columns, *(constants or ()))
+    records = zip(*by_column, strict=False)  # the endless repeats stop with the real columns
     preparer = dialect.identifier_preparer
     target = f"{preparer.format_table(table)} ({', '.join(preparer.quote(c) for c in columns)})"
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cursor, cursor.copy(f"COPY {target} FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+            for record in records:
+                copy.write_row(record)
         return
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
     placeholders = ", ".join([marker] * len(columns))
     connection.exec_driver_sql(
         f"INSERT INTO {target} VALUES ({placeholders})",  # noqa: S608 - names quoted from metadata
-        cast(Any, rows),
+        list(records),
     )
 
 

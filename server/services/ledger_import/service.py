@@ -22,9 +22,11 @@ Decisions (api.md "Ledger import file"):
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -100,8 +102,11 @@ def run_import(
         dry_run=dry_run,
         skip_bad_rows=skip_bad_rows,
     )
-    sheet = read_sheet(path)
-    return import_rows(session, sheet.rows, options, size_hint=sheet.size_hint, progress=progress)
+    with cycle_collection_paused():
+        sheet = read_sheet(path)
+        return import_rows(
+            session, sheet.rows, options, size_hint=sheet.size_hint, progress=progress
+        )
 
 
 def import_records(
@@ -123,6 +128,35 @@ def import_rows(
     progress: Progress = _no_progress,
 ) -> ImportSummary:
     """Import raw rows (header first); the core shared by files and records."""
+    with cycle_collection_paused():
+        return _import_rows(session, rows, options, size_hint, progress)
+
+
+@contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while an import runs.
+
+    An import of 100,000 invoices keeps millions of small objects alive (cells, rows, ids,
+    entries) and creates none of them in reference cycles; the collector, triggered by every few
+    hundred allocations, walked that growing heap again and again: 2.4 s of a 10 s import. Memory
+    is still freed by reference counting; cycles made elsewhere meanwhile wait until the end. Only
+    the caller that paused it turns it back on (nested or concurrent imports leave it alone)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _import_rows(
+    session: Session,
+    rows: Iterator[RawRow],
+    options: ImportOptions,
+    size_hint: int | None,
+    progress: Progress,
+) -> ImportSummary:
     _, columns = locate_header(rows)
     summary = ImportSummary(
         filename=options.filename,
