@@ -8,8 +8,9 @@ It keeps exactly the invariants of `server.repositories.ledger.add_entry`:
   allocations, in the same transaction, as relative updates (`balance = balance + x`) so a
   concurrent writer never loses an update; each touched client's `version` goes up.
 Clients and invoices created by the same import start from a zero balance, so the caller inserts
-them with their delta already in place (`take_new_*`) instead of inserting and then updating:
-the same arithmetic, one statement fewer per row. Never commits.
+them with their delta already in place (`open_invoice` returns a new invoice's balance,
+`take_new_client_balance` a new client's) instead of inserting and then updating: the same
+arithmetic, one statement fewer per row. Never commits.
 
 Amounts are integer cents here (the Money column type stores cents): the plan adds them up as
 ints and `bulk_insert` hands them to the driver as they are.
@@ -25,7 +26,7 @@ from datetime import date, datetime
 from itertools import repeat
 from typing import Any, Final, cast
 
-from sqlalchemy import BigInteger, Table, bindparam, update
+from sqlalchemy import BigInteger, Table, Uuid, bindparam, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -56,33 +57,44 @@ class BulkPosting:
     adjustments_net: int = 0  # cents
 
     def charge(self, *, client_id: uuid.UUID, invoice_id: uuid.UUID, number: str, cents: int,
-               effective_date: date) -> None:  # fmt: skip
+               effective_date: date, new_invoice: bool = False) -> None:  # fmt: skip
         """Like `ledger.post_charge`: the invoice's original amount, positive."""
         if not 0 < cents <= MAX_CENTS:
             raise ValueError("an invoice charges a positive amount")
-        self._add(client_id, invoice_id, "charge", cents, effective_date, f"Factura {number}")
+        self._add(client_id, invoice_id, "charge", cents, effective_date, f"Factura {number}",
+                  new_invoice)  # fmt: skip
         self.charges += 1
 
     def adjust(self, *, client_id: uuid.UUID, invoice_id: uuid.UUID, cents: int,
-               effective_date: date, reason: str) -> None:  # fmt: skip
+               effective_date: date, reason: str, new_invoice: bool = False) -> None:  # fmt: skip
         """Like `ledger.post_adjustment` on one invoice: signed, never zero, with a reason."""
         if cents == 0 or abs(cents) > MAX_CENTS or not reason.strip():
             raise ValueError("an adjustment moves a non-zero amount and has a reason")
-        self._add(client_id, invoice_id, "adjustment", cents, effective_date, reason)
+        self._add(client_id, invoice_id, "adjustment", cents, effective_date, reason, new_invoice)
         self.adjustments += 1
         self.adjustments_net += cents
 
+    def open_invoice(self, *, client_id: uuid.UUID, invoice_id: uuid.UUID, number: str,
+                     amount: int, balance: int, charged_on: date, adjusted_on: date,
+                     reason: str) -> int:  # fmt: skip
+        """A new invoice's charge of `amount` and, when `balance` differs, its adjustment to it.
+        Returns the balance those entries add up to: the invoice is inserted with it, so no
+        delta is kept for an UPDATE."""
+        self.charge(client_id=client_id, invoice_id=invoice_id, number=number, cents=amount,
+                    effective_date=charged_on, new_invoice=True)  # fmt: skip
+        if balance != amount:
+            self.adjust(client_id=client_id, invoice_id=invoice_id, cents=balance - amount,
+                        effective_date=adjusted_on, reason=reason, new_invoice=True)  # fmt: skip
+        return amount + (balance - amount)
+
     def _add(self, client_id: uuid.UUID, invoice_id: uuid.UUID, kind: str, cents: int,
-             effective_date: date, reason: str) -> None:  # fmt: skip
+             effective_date: date, reason: str, new_invoice: bool) -> None:  # fmt: skip
         entry_id = self.ids.next()
         self.entries.append((entry_id, client_id, kind, cents, effective_date, reason))
         self.allocations.append((entry_id, invoice_id, cents))
         self.client_deltas[client_id] += cents
-        self.invoice_deltas[invoice_id] += cents
-
-    def take_new_invoice_balance(self, invoice_id: uuid.UUID) -> int:
-        """The balance (cents) a just-created invoice starts with; its delta is then consumed."""
-        return self.invoice_deltas.pop(invoice_id, 0)
+        if not new_invoice:
+            self.invoice_deltas[invoice_id] += cents
 
     def take_new_client_balance(self, client_id: uuid.UUID) -> int:
         return self.client_deltas.pop(client_id, 0)
@@ -164,7 +176,8 @@ def bulk_insert(
         processor = convert[name]
         if processor is None:
             continue
-        if table.c[name].primary_key:  # unique values: nothing to reuse
+        if table.c[name].primary_key or isinstance(table.c[name].type, Uuid):
+            # (nearly) unique, or as cheap to convert as to look up
             by_column[index] = map(processor, by_column[index])
         else:
             by_column[index] = _converted(cast(Sequence[Any], by_column[index]), processor)

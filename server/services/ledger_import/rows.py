@@ -146,7 +146,13 @@ def locate_header(rows: Iterator[RawRow]) -> tuple[int, ColumnMap]:
 
 
 def is_blank_row(values: tuple[object, ...]) -> bool:
-    return all(is_blank(v) for v in values)
+    for value in values:  # (a loop, not all(): it stops at the first cell of a real row)
+        if type(value) is str:
+            if value and not value.isspace():
+                return False
+        elif value is not None:
+            return False
+    return True
 
 
 def parse_row(
@@ -273,11 +279,14 @@ class _FastRowParser:
 
     def __init__(self, columns: ColumnMap) -> None:
         pos = columns.positions
-        self._text = tuple((f, pos.get(f, -1), MAX_LENGTH[f]) for f in _TEXT_FIELDS)
-        self._due, self._issue = pos["due_date"], pos.get("issue_date", -1)
-        self._amount, self._balance = pos["amount"], pos.get("balance", -1)
-        self._segment = pos.get("segment", -1)
-        self._lat, self._lon = pos.get("latitude", -1), pos.get("longitude", -1)
+        # Cells are padded to one past the mapped columns: an absent field reads that last None.
+        self._width = width = max(pos.values()) + 1
+        self._pad: tuple[None, ...] = (None,) * (width + 1)
+        self._text = tuple((pos.get(f, width), MAX_LENGTH[f]) for f in _TEXT_FIELDS)
+        self._due, self._issue = pos["due_date"], pos.get("issue_date", width)
+        self._amount, self._balance = pos["amount"], pos.get("balance", width)
+        self._segment = pos.get("segment", width)
+        self._lat, self._lon = pos.get("latitude", width), pos.get("longitude", width)
         self._segments: dict[object, str | None] = {}
 
     def parse(self, number: int, values: tuple[object, ...]) -> ImportRow | None:
@@ -287,39 +296,42 @@ class _FastRowParser:
             return None
 
     def _parse(self, number: int, values: tuple[object, ...]) -> ImportRow | None:
-        width = len(values)
-
-        def raw(index: int) -> object:
-            value = values[index] if 0 <= index < width else None
-            if value is FORMULA_WITHOUT_VALUE:
-                raise _Fallback
-            return value
-
+        # Blank here means None or "" only: a cell of spaces fails its parser, and the general
+        # validation (which treats it as blank) takes the row.
+        width = self._width
+        cells = values[:width] + self._pad[min(len(values), width) :]
+        if FORMULA_WITHOUT_VALUE in cells:
+            raise _Fallback
         texts: list[str | None] = []
-        for _, index, limit in self._text:
-            value = raw(index)
-            text = value.strip() if type(value) is str else None if value is None else _text(value)
-            if text is not None and len(text) > limit:
+        for index, limit in self._text:
+            value = cells[index]
+            if value is None:
+                texts.append(None)
+                continue
+            text = value.strip() if type(value) is str else _text(value)
+            if len(text) > limit:
                 raise _Fallback
             texts.append(text or None)
         client_code, client_name, invoice_number, tax_id, address, city, phone, collector = texts
         if client_code is None or client_name is None or invoice_number is None:
             raise _Fallback
-        due_date = parse_date(_present(raw(self._due)))
-        issue = raw(self._issue)
-        issue_date = None if is_blank(issue) else parse_date(issue)
+        due, issue = cells[self._due], cells[self._issue]
+        if due is None or due == "":
+            raise _Fallback
+        due_date = parse_date(due)
+        issue_date = None if issue is None or issue == "" else parse_date(issue)
         if issue_date is not None and issue_date > due_date:
             raise _Fallback
-        amount = parse_amount(_present(raw(self._amount)))
-        if amount <= ZERO:
+        given, left = cells[self._amount], cells[self._balance]
+        if given is None or given == "":
             raise _Fallback
-        given = raw(self._balance)
-        balance = None if is_blank(given) else parse_amount(given)
-        if balance is not None and not ZERO <= balance <= amount:
+        amount = parse_amount(given)
+        balance = None if left is None or left == "" else parse_amount(left)
+        if amount <= ZERO or (balance is not None and not ZERO <= balance <= amount):
             raise _Fallback
-        segment = self._segment_of(raw(self._segment))
-        lat, lon = raw(self._lat), raw(self._lon)
-        lat_blank, lon_blank = is_blank(lat), is_blank(lon)
+        segment = self._segment_of(cells[self._segment])
+        lat, lon = cells[self._lat], cells[self._lon]
+        lat_blank, lon_blank = lat is None or lat == "", lon is None or lon == ""
         if lat_blank != lon_blank:
             raise _Fallback
         return ImportRow(
@@ -342,7 +354,7 @@ class _FastRowParser:
         )
 
     def _segment_of(self, value: object) -> str | None:
-        if is_blank(value):
+        if value is None or value == "":
             return None
         try:
             return self._segments[value]
@@ -360,12 +372,6 @@ def _text(value: object) -> str:
     if type(value) not in (int, float):
         raise _Fallback  # dates, booleans...: the general path decides what they mean
     return parse_text(value)
-
-
-def _present(value: object) -> object:
-    if is_blank(value):
-        raise _Fallback
-    return value
 
 
 def _phones(text: str) -> list[str]:

@@ -55,8 +55,7 @@ from shared.money import from_cents
 NEW_INVOICE_REASON = "Saldo según importación (pagos previos al sistema)"
 Progress = Callable[[str, int, int | None], None]  # (stage, rows done, rows expected or None)
 _CLIENT_FIELDS = ("name", "tax_id", "segment", "address", "city", "lat", "lon", "phones")
-_INVOICE_COLUMNS = ("id", "client_id", "number", "issue_date", "due_date", "amount", "balance",
-                    "created_at")  # fmt: skip
+_INVOICE_COLUMNS = ("id", "client_id", "number", "issue_date", "due_date", "amount", "balance")
 
 
 def _no_progress(stage: str, done: int, total: int | None) -> None:
@@ -274,8 +273,8 @@ class _Plan:
     new_clients: list[dict[str, Any]] = field(default_factory=list)
     client_changes: list[dict[str, Any]] = field(default_factory=list)
     assignments: list[dict[str, Any]] = field(default_factory=list)
-    # _INVOICE_COLUMNS order; amounts in cents, balance (index 6) filled in when written
-    new_invoices: list[list[Any]] = field(default_factory=list)
+    # _INVOICE_COLUMNS order, amounts in cents
+    new_invoices: list[tuple[Any, ...]] = field(default_factory=list)
     invoice_changes: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -357,15 +356,14 @@ def _plan_new_invoice(
 ) -> None:
     invoice_id = plan.ids.next()
     amount = _cents(row.amount)
-    plan.new_invoices.append([invoice_id, client_id, row.invoice_number, row.issue_date,
-                              row.due_date, amount, 0, None])  # fmt: skip
-    posting = plan.posting
-    posting.charge(client_id=client_id, invoice_id=invoice_id, number=row.invoice_number,
-                   cents=amount, effective_date=row.issue_date or row.due_date)  # fmt: skip
-    if row.balance is not None and row.balance != row.amount:
-        posting.adjust(client_id=client_id, invoice_id=invoice_id,
-                       cents=_cents(row.balance) - amount, effective_date=options.as_of,
-                       reason=NEW_INVOICE_REASON)  # fmt: skip
+    balance = plan.posting.open_invoice(
+        client_id=client_id, invoice_id=invoice_id, number=row.invoice_number, amount=amount,
+        balance=amount if row.balance is None else _cents(row.balance),
+        charged_on=row.issue_date or row.due_date, adjusted_on=options.as_of,
+        reason=NEW_INVOICE_REASON,
+    )  # fmt: skip
+    plan.new_invoices.append((invoice_id, client_id, row.invoice_number, row.issue_date,
+                              row.due_date, amount, balance))  # fmt: skip
 
 
 def _plan_existing_invoice(
@@ -418,11 +416,8 @@ def _write(session: Session, plan: _Plan, options: ImportOptions, summary: Impor
             client["balance"] = from_cents(posting.take_new_client_balance(client["id"]))
         session.execute(insert(_table(Client)), plan.new_clients)
     if plan.new_invoices:
-        now = utcnow()
-        for invoice in plan.new_invoices:
-            invoice[6] = posting.take_new_invoice_balance(invoice[0])
-            invoice[7] = now
-        bulk_insert(session, _table(Invoice), _INVOICE_COLUMNS, plan.new_invoices)
+        bulk_insert(session, _table(Invoice), _INVOICE_COLUMNS, plan.new_invoices,
+                    {"created_at": utcnow()})  # fmt: skip
     if plan.client_changes:
         session.execute(update(Client), plan.client_changes)
     if plan.invoice_changes:
