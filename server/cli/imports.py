@@ -2,6 +2,7 @@
 
 Exit codes: 0 imported (or a clean dry run); 1 bad rows stopped the import (or would, in a dry
 run), or every row was bad; 2 the file itself cannot be imported (unknown type, missing columns).
+Pending migrations are applied first, so a fresh install can import straight away.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.db import migrate
 from server.db.engine import make_engine, make_session_factory
 from server.db.models import User
 from server.services.ledger_import.service import Progress as ProgressCallback
@@ -52,7 +54,9 @@ def register(app: typer.Typer) -> None:
         """Import a receivables ledger exported from the ERP or Excel (one row per invoice)."""
         console = Console(stderr=as_json)
         settings = Settings()
-        engine = make_engine(settings.effective_database_url)
+        url = settings.effective_database_url
+        migrate.upgrade(url)  # (like `user add`: the first commands of a fresh install)
+        engine = make_engine(url)
         try:
             with make_session_factory(engine)() as session:
                 user_id = _user_id(session, as_user) if as_user else None

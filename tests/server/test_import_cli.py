@@ -98,3 +98,14 @@ def test_json_summary_and_importing_user(database: str, tmp_path: Path) -> None:
     assert summary["imported_by"] == "analista" and summary["invoices_created"] == 1
     unknown = CliRunner().invoke(app, ["import", "ledger", str(path), "--as", "nadie"])
     assert unknown.exit_code == 2
+
+
+def test_a_fresh_database_is_migrated_before_the_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'nuevo.db'}"  # never migrated
+    monkeypatch.setenv("RECAUDO_DATABASE_URL", url)
+    path = write(tmp_path, "C-1;Ana;FE-1;15/03/2025;1.000;250")
+    result = CliRunner().invoke(app, ["import", "ledger", str(path)])
+    assert result.exit_code == 0, result.output
+    assert counts(url) == (1, 2)  # the invoice; its charge and its adjustment to 250

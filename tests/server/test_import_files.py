@@ -10,10 +10,17 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from server.services.ledger_import.reader import FORMULA_WITHOUT_VALUE, read_sheet, sniff_delimiter
-from server.services.ledger_import.rows import ImportRow, locate_header, parse_row
+from server.services.ledger_import.rows import (
+    ImportRow,
+    locate_header,
+    parse_row,
+    parse_row_in_full,
+)
 from server.services.ledger_import.summary import RowIssue
 from shared.errors import InvalidInput
 
@@ -222,3 +229,88 @@ def test_empty_file(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as info:
         locate_header(read_sheet(path).rows)
     assert info.value.code == "empty_file"
+
+
+_CELLS = {
+    "codigo_cliente": st.sampled_from(["C-1", " C-2 ", "", None, 17.0, "C" * 70, "  "]),
+    "nombre_cliente": st.sampled_from(["Ana", "", None, True, " Bo "]),
+    "factura": st.sampled_from(["FE-1", "", None, 1234, 12.5]),
+    "fecha_vencimiento": st.sampled_from(
+        ["15/03/2025", "31/02/2025", " 15/03/2025", 45731, date(2025, 3, 15), "", None, "x"]
+    ),
+    "fecha_emision": st.sampled_from(["01/03/2025", "01/04/2025", "", None, " ", "2025-03-01"]),
+    "valor": st.sampled_from(["1.000", "1000", "0", "-5", "$ 1.000", 1000.0, "", None, "1,5"]),
+    "saldo": st.sampled_from(["500", "1.000", "2.000", "", None, " ", "-1", 0.0]),
+    "segmento": st.sampled_from(["Grupo", "particular", "vip", "", None, "  "]),
+    "latitud": st.sampled_from(["4,65", "95", "", None, 4.6, " "]),
+    "longitud": st.sampled_from(["-74,06", "", None, "x", -74.0]),
+    "telefono": st.sampled_from(["310 1 / 320 2", "", None, 3101234567.0]),
+    "gestor": st.sampled_from(["gestor1", "", None]),
+}
+
+
+@given(st.fixed_dictionaries(_CELLS), st.integers(0, 3), st.booleans())
+def test_fast_row_parser_agrees_with_the_general_validation(
+    cells: dict[str, object], dropped: int, formula: bool
+) -> None:
+    """The fast parser either declines (None) or returns exactly what the general validation
+    returns; rows shorter than the header and formula cells included."""
+    headers = list(cells)
+    _, columns = locate_header(iter([(1, tuple(headers))]))
+    values = tuple(cells.values())[: len(headers) - dropped]
+    if formula and values:
+        values = (*values[:-1], FORMULA_WITHOUT_VALUE)
+    fast = columns.fast.parse(2, values)
+    assert fast is None or fast == parse_row_in_full(2, values, columns)
+
+
+def test_fast_row_parser_takes_the_usual_row() -> None:
+    _, columns = locate_header(iter([(1, tuple(_CELLS))]))
+    values = ("C-1", "Ana", "FE-1", "15/03/2025", "01/03/2025", "1.000", "500", "Grupo",
+              "4,65", "-74,06", "310 1 / 320 2", "gestor1")  # fmt: skip
+    row = columns.fast.parse(2, values)
+    assert row is not None and row == parse_row_in_full(2, values, columns)
+    assert (row.amount, row.balance, row.segment, row.phones) == (
+        Decimal("1000.00"), Decimal("500.00"), "grupo", ["310 1", "320 2"],
+    )  # fmt: skip
+
+
+def test_xlsx_shared_and_far_column_formulas_without_value(tmp_path: Path) -> None:
+    """Formula cells with no cached value anywhere in the sheet (a shared formula, a column past
+    Z) are flagged; a formula with its value, and blank cells, are not."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["codigo_cliente", "nombre_cliente", "factura", "fecha_vencimiento", "valor"])
+    sheet.append(["C-1", "Ana", "FE-1", "15/03/2025", 100])
+    sheet["AB2"] = "=E2*2"
+    path = tmp_path / "cartera.xlsx"
+    workbook.save(path)
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    # E3 shares the formula of E2 (`t="shared"`); openpyxl writes neither a value.
+    row3 = ('<row r="3"><c r="A3" t="inlineStr"><is><t>C-2</t></is></c>'
+            '<c r="E3"><f t="shared" si="0"/></c></row>')  # fmt: skip
+    xml = xml.replace("</sheetData>", row3 + "</sheetData>")
+    parts["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    rows = dict(read_sheet(path).rows)
+    assert rows[2][27] is FORMULA_WITHOUT_VALUE  # AB = column 28
+    assert rows[3][4] is FORMULA_WITHOUT_VALUE and rows[3][0] == "C-2"
+    assert rows[2][:5] == ("C-1", "Ana", "FE-1", "15/03/2025", 100.0)
+
+
+def test_xlsx_merge_below_the_data_adds_no_rows(tmp_path: Path) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["codigo_cliente", "nombre_cliente", "factura", "fecha_vencimiento", "valor"])
+    sheet.append(["C-1", "Ana", "FE-1", "15/03/2025", 100])
+    sheet.merge_cells("A2:A40")
+    path = tmp_path / "cartera.xlsx"
+    workbook.save(path)
+    good, bad = parsed(path)
+    assert bad == [] and [(r.row, r.client_code) for r in good] == [(2, "C-1")]

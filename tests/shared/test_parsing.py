@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -179,3 +180,56 @@ class TestHeadersAndText:
         assert parse_text(17.5) == "17.5"
         assert parse_text("  C-001 ") == "C-001"
         assert parse_text(None) == ""
+
+
+class TestFastPathsAgreeWithTheGeneralRules:
+    """Each parser reads the usual shapes on a fast path; a leading space sends the same text
+    through the general rules (which strip it), so the two can be compared on any input."""
+
+    @staticmethod
+    def outcome(parse: Callable[[object], object], value: object) -> object:
+        try:
+            return parse(value)
+        except InvalidInput as exc:
+            return exc.code
+
+    @given(st.text(alphabet="0123456789.,", min_size=1, max_size=24))
+    def test_amounts(self, text: str) -> None:
+        assert self.outcome(parse_amount, text) == self.outcome(parse_amount, f" {text}")
+
+    @given(
+        st.integers(0, 10**17),
+        st.sampled_from(["{:,.2f}", "{:,.0f}", "{:.2f}", "{:.1f}", "{:.0f}"]),
+        st.booleans(),
+    )
+    def test_rendered_amounts(self, cents: int, pattern: str, colombian: bool) -> None:
+        text = pattern.format(Decimal(cents).scaleb(-2))
+        if colombian:
+            text = text.replace(",", "_").replace(".", ",").replace("_", ".")
+        assert self.outcome(parse_amount, text) == self.outcome(parse_amount, f" {text}")
+
+    @given(st.text(alphabet="0123456789/", min_size=10, max_size=10))
+    def test_dates(self, text: str) -> None:
+        assert self.outcome(parse_date, text) == self.outcome(parse_date, f" {text}")
+
+    def test_worked_examples(self) -> None:
+        assert parse_amount("1.285.000") == Decimal("1285000.00")  # fast: dotted groups
+        assert parse_amount("1,234.5") == Decimal("1234.50")  # fast: comma groups, decimals
+        assert parse_amount("0,5") == Decimal("0.50")  # fast: plain with a decimal comma
+        assert parse_date("05/03/2025") == date(2025, 3, 5)
+        assert parse_date(date(2025, 3, 5)) == date(2025, 3, 5)  # calamine's typed cells
+
+
+def test_messages_are_spanish_and_codes_english() -> None:
+    cases: list[tuple[Callable[[], object], str, str]] = [
+        (lambda: parse_amount("abc"), "invalid_amount", "no es un valor"),
+        (lambda: parse_amount(" "), "missing_value", "falta el valor"),
+        (lambda: parse_amount("9" * 70), "amount_out_of_range", "fuera de rango"),
+        (lambda: parse_date("31/02/2025"), "invalid_date", "no existe esa fecha"),
+        (lambda: parse_date("mañana"), "invalid_date", "no es una fecha"),
+        (lambda: parse_coordinate("95", limit=90), "invalid_coordinate", "no es una coordenada"),
+    ]
+    for parse, code, words in cases:
+        with pytest.raises(InvalidInput) as info:
+            parse()
+        assert (info.value.code, words in info.value.message) == (code, True)
