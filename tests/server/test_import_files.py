@@ -3,6 +3,7 @@ variants, formulas with and without cached values, merged cells, files that are 
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from datetime import date
@@ -14,7 +15,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from server.services.ledger_import.reader import FORMULA_WITHOUT_VALUE, read_sheet, sniff_delimiter
+from server.services.ledger_import.reader import (
+    FORMULA_WITHOUT_VALUE,
+    _uncomputed_cells,
+    _uncomputed_cells_by_search,
+    read_sheet,
+    sniff_delimiter,
+)
 from server.services.ledger_import.rows import (
     ImportRow,
     locate_header,
@@ -314,3 +321,29 @@ def test_xlsx_merge_below_the_data_adds_no_rows(tmp_path: Path) -> None:
     workbook.save(path)
     good, bad = parsed(path)
     assert bad == [] and [(r.row, r.client_code) for r in good] == [(2, "C-1")]
+
+
+@pytest.mark.parametrize(
+    ("xml", "expected"),
+    [
+        # plain cells: a formula without value, one with, one with an empty value, a shared one
+        (b'<row r="2"><c r="A2"><f>B2</f></c><c r="B2"><f>1+1</f><v>2</v></c>'
+         b'<c r="AA2" s="1"><f>B2</f><v></v></c><c r="C2"><f t="shared" si="0"/></c></row>',
+         [(1, 0), (1, 26), (1, 2)]),
+        # a cell without reference: only the XML parse can place it
+        (b'<row r="3"><c r="A3"/><c><f>A3</f></c></row>', [(2, 1)]),
+        # prefixed tags
+        (b'<x:row r="4"><x:c r="B4"><x:f>1</x:f></x:c></x:row>', [(3, 1)]),
+    ],
+)  # fmt: skip
+def test_formula_scan_by_search_agrees_with_the_xml_parse(
+    xml: bytes, expected: list[tuple[int, int]]
+) -> None:
+    """The byte search either declines (unusual XML) or finds what the XML parse finds."""
+    namespaces = 'xmlns="urn:main" xmlns:x="urn:main"'
+    document = f"<worksheet {namespaces}><sheetData>".encode() + xml + b"</sheetData></worksheet>"
+    by_parse = _uncomputed_cells(io.BytesIO(document))
+    by_search = _uncomputed_cells_by_search(io.BytesIO(document))
+    assert by_parse == expected
+    assert by_search in (None, by_parse)
+    assert (by_search is None) == (expected != [(1, 0), (1, 26), (1, 2)])
