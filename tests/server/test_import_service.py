@@ -3,6 +3,7 @@ refuses, and that the ledger's projections always equal the sums of their entrie
 
 from __future__ import annotations
 
+import gc
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from server.db.models import AuditLog, Client, ImportBatch, Invoice, LedgerEntry
 from server.repositories.ledger import recomputed_client_balances, recomputed_invoice_balances
+from server.services.ledger_import.ids import TimeOrderedIds
 from server.services.ledger_import.service import (
     NEW_INVOICE_REASON,
     ImportOptions,
@@ -361,6 +363,61 @@ def test_projections_equal_entries_after_any_sequence_of_imports(
             seen.add(record["factura"])
             if record["saldo"]:
                 expected[record["factura"]] = Decimal(record["saldo"])
-        for number, balance in expected.items():
-            assert invoice(session, number).balance == balance
+        for factura, balance in expected.items():
+            assert invoice(session, factura).balance == balance
         assert_projections_match_entries(session)
+
+
+def test_bulk_written_rows_read_back_through_the_orm(session: Session, tmp_path: Path) -> None:
+    """Rows written by the bulk path (cents, driver-level inserts or COPY) read back like rows
+    written by the ORM: Decimal amounts, dates, aware datetimes, time-ordered ids."""
+    path = write_xlsx(tmp_path, [
+        ["codigo_cliente", "nombre_cliente", "factura", "fecha_emision", "fecha_vencimiento",
+         "valor", "saldo"],
+        ["C-30", "Ana", "FE-300", date(2025, 2, 1), date(2025, 3, 15), 1234.56, "1.000,01"],
+        ["C-30", "Ana", "FE-301", None, "15/04/2025", "99,99", None],
+    ])  # fmt: skip
+    summary = do_import(session, path)
+    session.expire_all()
+    fe300, fe301 = invoice(session, "FE-300"), invoice(session, "FE-301")
+    assert (fe300.amount, fe300.balance) == (Decimal("1234.56"), Decimal("1000.01"))
+    assert (fe300.issue_date, fe300.due_date) == (date(2025, 2, 1), date(2025, 3, 15))
+    assert (fe301.issue_date, fe301.balance) == (None, Decimal("99.99"))
+    assert fe300.created_at.tzinfo is not None and fe300.id < fe301.id  # UUIDv7, file order
+    entries = session.scalars(select(LedgerEntry).order_by(LedgerEntry.id)).all()
+    assert [(e.kind, e.amount, e.effective_date) for e in entries] == [
+        ("charge", Decimal("1234.56"), date(2025, 2, 1)),  # charged on the issue date
+        ("adjustment", Decimal("-234.55"), AS_OF),  # 1,000.01 - 1,234.56
+        ("charge", Decimal("99.99"), date(2025, 4, 15)),  # no issue date: the due date
+    ]
+    assert all(e.recorded_at.tzinfo is not None and e.id.version == 7 for e in entries)
+    assert all(e.import_batch_id == summary.batch_id and e.source == "import" for e in entries)
+    client = session.scalar(select(Client).where(Client.code == "C-30"))
+    assert client is not None and client.balance == Decimal("1100.00")  # 1,000.01 + 99.99
+    assert_projections_match_entries(session)
+
+
+def test_time_ordered_ids() -> None:
+    ids = TimeOrderedIds()
+    made = [ids.next() for _ in range(1000)]
+    assert made == sorted(made) and len(set(made)) == 1000
+    assert {(u.version, u.variant) for u in made} == {(7, uuid.RFC_4122)}
+    assert uuid.UUID(str(made[0])) == made[0] and hash(made[0]) == hash(uuid.UUID(int=made[0].int))
+    now_ms = 1_795_000_000_000
+    assert TimeOrderedIds(now_ms).next().int >> 80 == now_ms  # the first 48 bits: Unix ms
+    assert TimeOrderedIds(now_ms).next() != TimeOrderedIds(now_ms).next()  # random counters
+
+
+def test_the_garbage_collector_is_restored_even_after_an_error(
+    session: Session, tmp_path: Path
+) -> None:
+    assert gc.isenabled()
+    with pytest.raises(InvalidInput):
+        do_import(session, write_csv(tmp_path, ["nada;que;ver", "1;2;3"]))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        do_import(session, write_csv(tmp_path, [HEADER, "C-31;Ana;FE-310;15/03/2025;1000;"]))
+        assert not gc.isenabled()  # it was off before: left off
+    finally:
+        gc.enable()
