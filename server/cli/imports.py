@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
 def _user_id(session: Session, username: str) -> uuid.UUID:
     user_id = session.scalar(select(User.id).where(User.username == username))
     if user_id is None:
-        raise DomainError(f"no user named {username!r}", code="unknown_user")
+        raise DomainError(f"no hay un usuario {username!r}", code="unknown_user")
     return user_id
 
 

@@ -66,17 +66,17 @@ def read_sheet(path: Path) -> Sheet:
     if head.startswith(_ZIP_MAGIC):
         return _read_xlsx(path)
     if head.startswith(_OLE_MAGIC):
-        raise _unsupported("an old Excel (.xls) file: save it as .xlsx or CSV")
+        raise _unsupported("un Excel antiguo (.xls): guárdelo como .xlsx o CSV")
     if head.startswith(b"%PDF"):
-        raise _unsupported("a PDF")
+        raise _unsupported("un PDF")
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _unsupported("a binary file")
+        raise _unsupported("un archivo binario")
     return _read_csv(path.read_bytes())
 
 
 def _unsupported(what: str) -> InvalidInput:
     return InvalidInput(
-        f"the file is {what}; send a CSV or an XLSX file", code="unsupported_file_type"
+        f"el archivo es {what}; envíe un CSV o un XLSX", code="unsupported_file_type"
     )
 
 
@@ -124,7 +124,7 @@ def _read_csv(data: bytes) -> Sheet:
                 yield number, tuple(record)
         except csv.Error as exc:
             raise InvalidInput(
-                f"the CSV file cannot be read near line {reader.line_num}: {exc}",
+                f"el CSV no se puede leer cerca de la línea {reader.line_num}: {exc}",
                 code="invalid_csv",
             ) from exc
 
