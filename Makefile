@@ -35,8 +35,11 @@ test: lint browser
 demo: $(VENV)/.synced
 	$(BIN)/recaudo demo
 
+# Benchmarks on SQLite and on the local PostgreSQL (each makes fresh databases of its own there);
+# results go to docs/benchmarks.md.
+RECAUDO_BENCH_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/recaudo_bench
 bench: $(VENV)/.synced
-	$(BIN)/python -m benchmarks
+	RECAUDO_BENCH_POSTGRES_URL=$(RECAUDO_BENCH_POSTGRES_URL) $(BIN)/python -m benchmarks
 
 # The property-based tests with many more examples (the sync fault suite joins them later).
 chaos: $(VENV)/.synced
