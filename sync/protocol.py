@@ -1,0 +1,291 @@
+"""The sync wire contract ("recaudo-sync v1", see docs/design sync-protocol.md), shared by the
+phone and the server. Pure: pydantic models and constants, no I/O.
+
+Every model is frozen and refuses unknown fields: an event is an immutable fact, and a field this
+side does not know means the other side speaks a newer `type_version` (or has a bug), never
+something to drop silently. Money travels as a two-decimal string (`MoneyStr`); floats are refused.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Final, Literal, get_args
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
+
+from shared.clients import MoneyStr
+from shared.errors import InvalidInput, TooLarge
+from sync.errors import UpgradeRequired
+
+PROTOCOL_VERSION: Final = 1
+MAX_EVENTS_PER_PUSH: Final = 200
+MAX_PUSH_BYTES: Final = 256 * 1024  # uncompressed request body
+
+
+def _positive(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise ValueError("the amount must be greater than zero")
+    return value
+
+
+PositiveMoney = Annotated[MoneyStr, AfterValidator(_positive)]
+ShortText = Annotated[str, Field(max_length=500)]
+Label = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- event payloads -------------------------------------------------------------------------
+
+VisitOutcome = Literal[
+    "contacted",
+    "third_party",
+    "not_found",
+    "refused",
+    "promise",
+    "payment",
+    "dispute",
+    "wrong_address",
+]
+PaymentMethod = Literal["cash", "transfer", "check", "deposit"]
+VISIT_OUTCOMES: Final[tuple[VisitOutcome, ...]] = get_args(VisitOutcome)
+PAYMENT_METHODS: Final[tuple[PaymentMethod, ...]] = get_args(PaymentMethod)
+
+
+class VisitRecorded(WireModel):
+    outcome: VisitOutcome
+    # No fix indoors or with GPS off: a visit is still a visit, flagged later as unverified.
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    accuracy_m: Annotated[float, Field(ge=0, le=1_000_000)] | None = None
+    notes: Annotated[str, Field(max_length=2000)] = ""
+
+
+class PromiseMade(WireModel):
+    amount: PositiveMoney
+    due_date: date
+    visit_event_id: uuid.UUID | None = None
+
+
+class PaymentCollected(WireModel):
+    amount: PositiveMoney
+    method: PaymentMethod
+    receipt_no: Label
+    reference: ShortText | None = None
+    # None: allocate oldest due first; otherwise these invoices first, in this order.
+    invoice_numbers: tuple[Label, ...] | None = Field(default=None, max_length=200)
+    visit_event_id: uuid.UUID | None = None
+
+
+class PaymentVoided(WireModel):
+    payment_event_id: uuid.UUID
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+# --- the event envelope ---------------------------------------------------------------------
+
+EventType = Literal["visit.recorded", "promise.made", "payment.collected", "payment.voided"]
+EVENT_TYPES: Final[tuple[EventType, ...]] = get_args(EventType)
+# The newest payload version this code understands, per type. A newer one from a phone means
+# this side must be upgraded first (426), so nothing is half-understood.
+SUPPORTED_TYPE_VERSIONS: Final[dict[str, int]] = dict.fromkeys(EVENT_TYPES, 1)
+
+
+class _Envelope(WireModel):
+    event_id: uuid.UUID
+    device_seq: Annotated[int, Field(gt=0, lt=2**63)]
+    type_version: Literal[1] = 1
+    client_id: uuid.UUID  # may be unknown to the server (then held, money to suspense)
+    device_time: AwareDatetime  # data only, never used for ordering
+
+
+class VisitRecordedEvent(_Envelope):
+    type: Literal["visit.recorded"] = "visit.recorded"
+    payload: VisitRecorded
+
+
+class PromiseMadeEvent(_Envelope):
+    type: Literal["promise.made"] = "promise.made"
+    payload: PromiseMade
+
+
+class PaymentCollectedEvent(_Envelope):
+    type: Literal["payment.collected"] = "payment.collected"
+    payload: PaymentCollected
+
+
+class PaymentVoidedEvent(_Envelope):
+    type: Literal["payment.voided"] = "payment.voided"
+    payload: PaymentVoided
+
+
+Event = Annotated[
+    VisitRecordedEvent | PromiseMadeEvent | PaymentCollectedEvent | PaymentVoidedEvent,
+    Field(discriminator="type"),
+]
+
+
+# --- push -----------------------------------------------------------------------------------
+
+
+class PushRequest(WireModel):
+    protocol: Literal[1] = PROTOCOL_VERSION
+    device_id: uuid.UUID
+    app_version: Annotated[str, Field(min_length=1, max_length=40)]
+    events: tuple[Event, ...] = Field(max_length=MAX_EVENTS_PER_PUSH)
+
+
+PushStatus = Literal["applied", "duplicate", "held", "conflict"]
+
+
+class PushResult(WireModel):
+    """`applied`, `duplicate`, `held`: durably recorded, the phone marks the row acknowledged.
+    `conflict`: the same event_id was already recorded with other content; stop resending it."""
+
+    event_id: uuid.UUID
+    status: PushStatus
+    server_seq: int | None = None
+    reason: str | None = None
+
+
+class PushResponse(WireModel):
+    server_epoch: str
+    results: tuple[PushResult, ...]
+
+
+# --- pull (the endpoint comes later; the shapes are fixed now) -----------------------------
+
+ChangeEntity = Literal["client", "event_status"]
+ChangeOp = Literal["put", "remove"]
+
+
+class Change(WireModel):
+    seq: int
+    entity: ChangeEntity
+    id: str
+    op: ChangeOp
+    version: int | None = None  # `put` of a client: apply only when newer than the local row
+    data: dict[str, Any] | None = None
+    reason: str | None = None  # `remove`: why it left the collector's scope ("reassigned")
+
+
+class ScopeChecksum(WireModel):
+    """What the phone's mirror must add up to after applying every page (mismatch → resync)."""
+
+    clients: int
+    balance_sum: MoneyStr
+    digest: str
+
+
+class PullResponse(WireModel):
+    server_epoch: str
+    changes: tuple[Change, ...]
+    next_cursor: str
+    has_more: bool
+    scope_checksum: ScopeChecksum | None = None
+
+
+# --- reading a push body --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    """One event of a push as received. `event` is None when it does not parse; it is then kept
+    (raw JSON and the reason code) and held for review, never dropped."""
+
+    event_id: uuid.UUID
+    raw: dict[str, Any]
+    event: Event | None
+    reason: str | None  # "invalid_payload" or "unknown_type" when `event` is None
+
+
+@dataclass(frozen=True)
+class InboundPush:
+    device_id: uuid.UUID
+    app_version: str
+    events: tuple[InboundEvent, ...]
+
+
+_EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def read_push(data: object) -> InboundPush:
+    """Check a decoded push body request-wide, then each event on its own.
+
+    Whole-request refusals (nothing is applied): not an object, a protocol or a `type_version`
+    this side does not know (426), too many events (413), an event without a readable event_id
+    (422: there is no key to record it under). An event of an unknown `type` is held, not
+    refused: the data is kept and can be applied once the server knows the type."""
+    if not isinstance(data, dict):
+        raise InvalidInput("the push body must be a JSON object", code="invalid_push")
+    if data.get("protocol") != PROTOCOL_VERSION:
+        raise UpgradeRequired(
+            f"protocol {data.get('protocol')!r} is not supported; this server speaks "
+            f"{PROTOCOL_VERSION}",
+            code="protocol_unsupported",
+            details={"supported": [PROTOCOL_VERSION]},
+        )
+    events = data.get("events")
+    if not isinstance(events, list):
+        raise InvalidInput("`events` must be a list", code="invalid_push")
+    if len(events) > MAX_EVENTS_PER_PUSH:
+        raise TooLarge(
+            f"at most {MAX_EVENTS_PER_PUSH} events per push; split the backlog into chunks",
+            code="too_many_events",
+            details={"max_events": MAX_EVENTS_PER_PUSH, "received": len(events)},
+        )
+    try:
+        header = _PushHeader.model_validate({k: data.get(k) for k in ("device_id", "app_version")})
+    except ValidationError as exc:
+        raise InvalidInput("the push header is not valid", code="invalid_push") from exc
+    inbound = tuple(_read_event(i, raw) for i, raw in enumerate(events))
+    return InboundPush(header.device_id, header.app_version, inbound)
+
+
+class _PushHeader(WireModel):
+    device_id: uuid.UUID
+    app_version: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+def _read_event(index: int, raw: object) -> InboundEvent:
+    event_id = _event_id(raw)
+    if event_id is None or not isinstance(raw, dict):
+        raise InvalidInput(
+            f"event {index} has no valid event_id", code="invalid_event", details={"index": index}
+        )
+    kind, version = raw.get("type"), raw.get("type_version")
+    if kind not in SUPPORTED_TYPE_VERSIONS:
+        return InboundEvent(event_id, raw, None, "unknown_type")
+    if isinstance(version, int) and version > SUPPORTED_TYPE_VERSIONS[kind]:
+        raise UpgradeRequired(
+            f"{kind} version {version} is not supported yet",
+            code="type_version_unsupported",
+            details={"type": kind, "type_version": version, "index": index},
+        )
+    try:
+        return InboundEvent(event_id, raw, _EVENT_ADAPTER.validate_python(raw), None)
+    except ValidationError:
+        return InboundEvent(event_id, raw, None, "invalid_payload")
+
+
+def _event_id(raw: object) -> uuid.UUID | None:
+    value = raw.get("event_id") if isinstance(raw, dict) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
