@@ -1,0 +1,1 @@
+"""Device use cases: each public function is one user action in one local transaction. No Flet."""

@@ -1,0 +1,35 @@
+"""Phone configuration: environment variables with the RECAUDO_MOBILE_ prefix (pydantic-settings).
+
+Only what the device layers need; identity (device id, code, token, server URL) lives in the
+phone's database (`sync_state`), because it is data the server handed out, not configuration.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.calendar import DEFAULT_TIMEZONE, business_tz
+
+
+class MobileSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RECAUDO_MOBILE_", extra="ignore")
+
+    data_dir: Path = Path("data")
+    timezone: str = DEFAULT_TIMEZONE
+    app_version: str = "0.1.0"
+    ack_retention_days: int = Field(default=30, ge=1)
+    push_chunk_events: int = Field(default=200, ge=1, le=200)
+    request_deadline_s: float = Field(default=20.0, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        business_tz(value)  # raises invalid_timezone for an unknown name
+        return value
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "recaudo-phone.db"
