@@ -23,6 +23,7 @@ from shared.errors import (
     TooLarge,
     Unauthenticated,
 )
+from sync.errors import UpgradeRequired
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     Forbidden: 403,
     TooLarge: 413,
     RateLimited: 429,
+    UpgradeRequired: 426,
 }
 
 _HTTP_CODES = {

@@ -9,7 +9,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db.base import Base, utcnow
@@ -175,3 +184,131 @@ class AuditLog(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# --- sync push (sync-protocol.md) --------------------------------------------------------------
+
+INBOUND_STATUSES = ("applied", "held")
+
+
+class InboundEvent(Base):
+    """Every event a phone pushed, kept forever under its permanent `event_id`: the dedup key
+    (retry → duplicate, other content → conflict) and the raw evidence behind every effect.
+    Envelope columns are nullable because a malformed event is stored too (held, raw JSON)."""
+
+    __tablename__ = "inbound_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("device.id"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), index=True)
+    type: Mapped[str] = mapped_column(String(64))
+    type_version: Mapped[int | None]
+    device_seq: Mapped[int | None] = mapped_column(BigInteger)
+    client_id: Mapped[uuid.UUID | None] = mapped_column(index=True)  # as sent; may be unknown
+    device_time: Mapped[datetime | None]
+    received_at: Mapped[datetime]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    server_seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+
+    __table_args__ = (
+        CheckConstraint(f"status IN {INBOUND_STATUSES!r}", name="status"),
+        Index("ix_inbound_event_device_seq", "device_id", "device_seq"),
+    )
+
+
+class EventConflict(Base):
+    """A second push of a known event_id with other content: kept for forensics, never applied."""
+
+    __tablename__ = "event_conflict"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("device.id"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"))
+    received_at: Mapped[datetime]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ReviewItem(Base):
+    """Something a supervisor must look at: a held event (closed, reassigned or unknown client,
+    malformed payload, a void without its payment) or a conflict."""
+
+    __tablename__ = "review_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))  # held_event | conflict
+    event_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    client_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    reason: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id"))
+
+    __table_args__ = (CheckConstraint("status IN ('open', 'resolved')", name="status"),)
+
+
+class SuspenseEntry(Base):
+    """Money collected for a client this server does not know: never rejected, parked here until
+    a supervisor posts it to the right client (money conservation: payments = entries + this)."""
+
+    __tablename__ = "suspense_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    amount: Mapped[Decimal]
+    client_id: Mapped[uuid.UUID]  # as sent by the phone
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"))
+    received_at: Mapped[datetime]
+
+
+class Visit(Base):
+    """A visit as the collector recorded it (a field fact: never rejected)."""
+
+    __tablename__ = "visit"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(index=True)  # as sent; may be unknown
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), index=True)
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("device.id"))
+    device_time: Mapped[datetime]
+    received_at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(32))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    accuracy_m: Mapped[float | None]
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class Promise(Base):
+    """A promise to pay, as recorded in the field."""
+
+    __tablename__ = "promise"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), index=True)
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("device.id"))
+    device_time: Mapped[datetime]
+    received_at: Mapped[datetime]
+    amount: Mapped[Decimal]
+    due_date: Mapped[date]
+    visit_event_id: Mapped[uuid.UUID | None]
+
+
+class SyncCounter(Base):
+    """Named counters. `server_seq` is allocated here in blocks just before commit: the row lock
+    of the UPDATE is held until commit, so seqs become visible in commit order (a pull reader
+    never sees N+1 while N is uncommitted)."""
+
+    __tablename__ = "sync_counter"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
