@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from mobile.data.models import OutboxRow, SyncState
 from mobile.services.device import reset_device
 from mobile.services.exporting import export_pending, push_bodies
-from mobile.services.outbox import purge_acked
+from mobile.services.outbox import apply_push_results, purge_acked
 from mobile.services.recording import record_payment, record_promise, record_visit
 from shared.errors import Conflict
-from sync.protocol import PaymentCollectedEvent, PushRequest
+from sync.protocol import PaymentCollectedEvent, PushRequest, PushResult
 from tests.mobile.conftest import DEVICE_ID, MORNING
 
 CLIENT = "5f0e3c1a-1111-4b7e-9a57-2f8a3f0d6a11"
@@ -108,3 +108,27 @@ def test_export_writes_pending_events_the_server_accepts(
     }  # fmt: skip
     assert seqs(db) == [1, 2, 3]  # exporting does not acknowledge anything
     assert not (tmp_path / "export.json.tmp").exists()
+
+
+def test_push_results_mark_rows(db: sessionmaker[Session]) -> None:
+    ids = [
+        record_visit(db, client_id=CLIENT, outcome="contacted", now=MORNING).event_id
+        for _ in range(4)
+    ]
+    statuses = [("applied", 10, None), ("duplicate", 7, None), ("held", None, "client_closed"),
+                ("conflict", None, "same_event_id_different_content")]  # fmt: skip
+    apply_push_results(
+        db,
+        [
+            PushResult(event_id=i, status=s, server_seq=q, reason=r)
+            for i, (s, q, r) in zip(ids, statuses, strict=True)
+        ],  # type: ignore[arg-type]
+        now=MORNING,
+    )
+    with db() as session:
+        got = [
+            (r.state, r.server_seq, r.status_reason)
+            for r in session.scalars(select(OutboxRow).order_by(OutboxRow.device_seq))
+        ]
+    assert got == [("acked", 10, None), ("acked", 7, None), ("held", None, "client_closed"),
+                   ("conflict", None, "same_event_id_different_content")]  # fmt: skip
