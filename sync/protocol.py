@@ -166,7 +166,7 @@ class PushResponse(WireModel):
     results: tuple[PushResult, ...]
 
 
-# --- pull (the endpoint comes later; the shapes are fixed now) -----------------------------
+# --- pull ------------------------------------------------------------------------------------
 
 ChangeEntity = Literal["client", "event_status"]
 ChangeOp = Literal["put", "remove"]
@@ -180,6 +180,51 @@ class Change(WireModel):
     version: int | None = None  # `put` of a client: apply only when newer than the local row
     data: dict[str, Any] | None = None
     reason: str | None = None  # `remove`: why it left the collector's scope ("reassigned")
+
+
+class OpenInvoice(WireModel):
+    number: str
+    due_date: date
+    balance: MoneyStr
+    bucket: str  # aging bucket key at the server's business date (shared.aging)
+
+
+class ActivePromise(WireModel):
+    amount: MoneyStr
+    due_date: date
+    status: str  # shared.promises status: pending, partial, due, ...
+
+
+class RecentVisit(WireModel):
+    day: date  # business date of the visit
+    outcome: VisitOutcome
+
+
+class ClientData(WireModel):
+    """`data` of a client `put`: what the phone needs to work offline. Defaults are omitted on the
+    wire (`model_dump(exclude_defaults=True)`) to keep the first sync small."""
+
+    code: str
+    name: str
+    segment: str = "particular"
+    address: str = ""
+    city: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    phones: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    status: Literal["active", "closed"] = "active"
+    balance: MoneyStr
+    invoices: tuple[OpenInvoice, ...] = ()
+    promises: tuple[ActivePromise, ...] = ()
+    visits: tuple[RecentVisit, ...] = ()
+
+
+class EventStatusData(WireModel):
+    """`data` of an event_status `put`: what the server later decided about one phone event."""
+
+    status: str  # held, applied, voided, ...
+    note: str = ""
 
 
 class ScopeChecksum(WireModel):
