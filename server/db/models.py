@@ -312,3 +312,30 @@ class SyncCounter(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
+
+
+# --- sync pull (sync-protocol.md "Pull") -------------------------------------------------------
+
+
+class ChangeLog(Base):
+    """The latest change of each entity in each collector's scope, under a `seq` taken from the
+    same commit-ordered counter as `server_seq`. A later change of the same entity moves its row
+    to a new, higher seq (an upsert), so a reader paging by seq sees every entity's latest state
+    exactly at its latest position and the table stays as small as the scopes. Client puts are
+    pointers: their `data` is computed when read, in the reader's snapshot; event_status puts
+    carry their small `data` here."""
+
+    __tablename__ = "change_log"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(16), primary_key=True)  # client | event_status
+    entity_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    op: Mapped[str] = mapped_column(String(8))  # put | remove
+    reason: Mapped[str | None] = mapped_column(String(32))  # remove: reassigned
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (
+        CheckConstraint("op IN ('put', 'remove')", name="op"),
+        Index("ix_change_log_user_seq", "user_id", "seq"),
+    )

@@ -1,0 +1,149 @@
+"""Queries of the change log (sync pull): writing the latest change of an entity in a scope, and
+reading a scope's changes after a seq. Every write is set-based: one statement per call (split in
+batches only past the engines' parameter limits)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from server.db.models import ChangeLog, Client, SyncCounter
+from server.repositories.events import SERVER_SEQ
+
+CHANGE_FLOOR = "change_floor"
+_BATCH = 2000  # rows per upsert: 7 parameters each stays under SQLite's 32,766
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    user_id: uuid.UUID
+    entity: str
+    entity_id: uuid.UUID
+    seq: int
+    op: str
+    reason: str | None = None
+    data: dict[str, Any] | None = None
+
+
+def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def upsert(session: Session, rows: Sequence[ChangeRow]) -> None:
+    """Write each row as the latest change of its (scope, entity, id): a new row, or the old one
+    moved to the new seq with the new op, reason and data."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for batch in _chunks(rows, _BATCH):
+        stmt = insert(ChangeLog).values(
+            [
+                {
+                    "user_id": r.user_id,
+                    "entity": r.entity,
+                    "entity_id": r.entity_id,
+                    "seq": r.seq,
+                    "op": r.op,
+                    "reason": r.reason,
+                    "data": r.data,
+                }
+                for r in batch
+            ]
+        )
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["user_id", "entity", "entity_id"],
+                set_={
+                    "seq": stmt.excluded.seq,
+                    "op": stmt.excluded.op,
+                    "reason": stmt.excluded.reason,
+                    "data": stmt.excluded.data,
+                },
+            )
+        )
+
+
+def bump_versions(
+    session: Session, client_ids: Collection[uuid.UUID]
+) -> list[tuple[uuid.UUID, uuid.UUID | None]]:
+    """Add one to each client's version; answer (client id, collector id) of the clients found,
+    ordered by id (a stable order for the seqs they get)."""
+    found: list[tuple[uuid.UUID, uuid.UUID | None]] = []
+    ids = sorted(set(client_ids))
+    for batch in _chunks(ids, _BATCH * 4):
+        result = session.execute(
+            update(Client)
+            .where(Client.id.in_(batch))
+            .values(version=Client.version + 1)
+            .returning(Client.id, Client.collector_id),
+            execution_options={"synchronize_session": False},
+        )
+        found.extend((row[0], row[1]) for row in result)
+    found.sort(key=lambda row: row[0])
+    return found
+
+
+def counter_value(session: Session, name: str = SERVER_SEQ) -> int:
+    """The committed value of a counter as this transaction sees it (no lock taken)."""
+    return int(session.scalar(select(SyncCounter.value).where(SyncCounter.name == name)) or 0)
+
+
+def raise_floor(session: Session, floor: int) -> None:
+    session.execute(
+        update(SyncCounter)
+        .where(SyncCounter.name == CHANGE_FLOOR, SyncCounter.value < floor)
+        .values(value=floor)
+    )
+
+
+def delete_removes_before(session: Session, seq: int) -> int:
+    """Forget `remove` rows older than `seq` (the only rows that never go stale by themselves)."""
+    result = session.execute(
+        delete(ChangeLog).where(ChangeLog.op == "remove", ChangeLog.seq < seq)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def changes_after(
+    session: Session, user_id: uuid.UUID, after: int, *, limit: int, skip_clients_upto: int = 0
+) -> Sequence[ChangeLog]:
+    """Up to `limit` changes of a scope with seq > `after`, in seq order. Client rows at or below
+    `skip_clients_upto` are left out (a first sync's snapshot already covered them)."""
+    stmt = select(ChangeLog).where(ChangeLog.user_id == user_id, ChangeLog.seq > after)
+    if skip_clients_upto > after:
+        stmt = stmt.where((ChangeLog.entity != "client") | (ChangeLog.seq > skip_clients_upto))
+    return session.scalars(stmt.order_by(ChangeLog.seq).limit(limit)).all()
+
+
+def scope_clients_after(
+    session: Session, user_id: uuid.UUID, after: uuid.UUID | None, *, limit: int
+) -> Sequence[Client]:
+    """Up to `limit` of the collector's current clients with id > `after`, by id."""
+    stmt = select(Client).where(Client.collector_id == user_id)
+    if after is not None:
+        stmt = stmt.where(Client.id > after)
+    return session.scalars(stmt.order_by(Client.id).limit(limit)).all()
+
+
+def clients_by_ids(session: Session, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Client]:
+    if not ids:
+        return {}
+    return {c.id: c for c in session.scalars(select(Client).where(Client.id.in_(ids)))}
+
+
+def scope_versions(session: Session, user_id: uuid.UUID) -> list[tuple[uuid.UUID, int, Decimal]]:
+    """(id, version, balance) of every client of the collector: what the checksum covers."""
+    rows = session.execute(
+        select(Client.id, Client.version, Client.balance).where(Client.collector_id == user_id)
+    ).all()
+    return [(r[0], int(r[1]), r[2]) for r in rows]
