@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Float, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, Float, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mobile.data.base import Base
@@ -73,6 +73,9 @@ class ClientMirror(Base):
     name: Mapped[str] = mapped_column(String(200))
     segment: Mapped[str] = mapped_column(String(50), default="")
     address: Mapped[str] = mapped_column(String(300), default="")
+    city: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # "closed": still shown (the collector may hold its cash), but no new visits are planned.
+    status: Mapped[str] = mapped_column(String(10), default="active", server_default="active")
     lat: Mapped[float | None] = mapped_column(Float)  # coordinates, not money
     lon: Mapped[float | None] = mapped_column(Float)
     phones: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -83,6 +86,12 @@ class ClientMirror(Base):
     # at most this is already inside `balance`.
     change_seq: Mapped[int] = mapped_column(Integer, default=0)
     open_invoices: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    promises: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
+    visits: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
     updated_at: Mapped[datetime]
 
 

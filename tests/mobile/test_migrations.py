@@ -13,14 +13,16 @@ from tests.mobile.conftest import MORNING, new_device
 
 CLIENT = "5f0e3c1a-1111-4b7e-9a57-2f8a3f0d6a11"
 
+HEAD = "0002"
+
 # A realistic next migration: a new outbox column, which on SQLite means batch mode copies the
 # whole table into a new one (the operation that could lose or alter rows).
-MIGRATION_0002 = """
+MIGRATION_NEXT = """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0002"
-down_revision = "0001"
+revision = "9001"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -48,7 +50,7 @@ def test_models_match_the_migrations(tmp_path: Path) -> None:
 
 def test_an_upgrade_keeps_every_pending_row_byte_for_byte(tmp_path: Path) -> None:
     path = tmp_path / "phone.db"
-    db = new_device(path)  # at 0001
+    db = new_device(path)  # at head
     record_visit(db, client_id=CLIENT, outcome="payment", now=MORNING, notes="señora Inés")
     pay = record_payment(
         db, client_id=CLIENT, amount=Decimal("1234.56"), method="cash", now=MORNING
@@ -62,12 +64,47 @@ def test_an_upgrade_keeps_every_pending_row_byte_for_byte(tmp_path: Path) -> Non
 
     scripts = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0002_outbox_note.py").write_text(MIGRATION_0002, encoding="utf-8")
+    (scripts / "versions" / "9001_outbox_note.py").write_text(
+        MIGRATION_NEXT.replace("{head}", HEAD), encoding="utf-8"
+    )
     upgrade(path, script_location=scripts)
 
     assert dump(path, columns) == before
     assert dump(path, "note") == [(None,)] * 3
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("9001",)]
         assert conn.execute("SELECT next_device_seq FROM sync_state").fetchall() == [(4,)]
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_0002_adds_client_fields_and_keeps_the_outbox(tmp_path: Path) -> None:
+    path = tmp_path / "phone.db"
+    upgrade(path, "0001")
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO sync_state (id, device_id, device_code, device_token, server_url, "
+            "username, next_device_seq, cursor, server_epoch) "
+            "VALUES (1, 'd', 'K7Q', 't', 'http://x', 'u', 3, 'c1', 'e1')"
+        )
+        conn.execute(
+            "INSERT INTO outbox (event_id, device_seq, type, type_version, client_id, "
+            "device_time, payload, amount, state, attempts) VALUES "
+            "('e-1', 1, 'payment.collected', 1, ?, '2026-11-23T10:21:07-05:00', "
+            "'{\"amount\":\"5.00\"}', 500, 'pending', 2)",
+            (CLIENT,),
+        )
+        conn.execute(
+            "INSERT INTO client (id, code, name, segment, address, phones, channels, balance, "
+            "version, change_seq, open_invoices, updated_at) VALUES (?, 'C1', 'Tienda', '', '', "
+            "'[]', '[]', 100000, 3, 7, '[]', '2026-11-23T15:00:00.000000Z')",
+            (CLIENT,),
+        )
+    columns = "event_id, device_seq, type, device_time, payload, amount, state, attempts"
+    before = dump(path, columns)
+    upgrade(path)
+    assert dump(path, columns) == before
+    with sqlite3.connect(path) as conn:
+        row = conn.execute("SELECT city, status, promises, visits, balance FROM client").fetchone()
+        assert row == ("", "active", "[]", "[]", 100000)
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
+    check(path)
