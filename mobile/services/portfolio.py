@@ -1,0 +1,135 @@
+"""Read side for the app's screens: the client mirror with visible balances, and this phone's own
+events (visits, promises, payments, voids) with their sync state. Read-only; no Flet.
+
+The screens combine the two: the server's view of a client (as of the last pull) and what the
+collector did on this phone since, so a visit or promise shows at once, signal or not.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from mobile.data.models import ClientMirror, OutboxRow, SyncState
+from mobile.services.balances import visible_balances
+from shared.money import money
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    number: str
+    due_date: date
+    balance: Decimal
+
+
+@dataclass(frozen=True)
+class ClientRecord:
+    id: str
+    code: str
+    name: str
+    segment: str
+    address: str
+    lat: float | None
+    lon: float | None
+    phones: tuple[str, ...]
+    channels: tuple[str, ...]
+    balance: Decimal  # visible: server balance minus payments not reflected yet
+    invoices: tuple[InvoiceLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class LocalEvent:
+    """One row of this phone's outbox, parsed for display."""
+
+    event_id: str
+    device_seq: int
+    type: str
+    client_id: str
+    device_time: datetime
+    state: str  # pending / acked / held / conflict
+    payload: dict[str, Any] = field(default_factory=dict)
+    amount: Decimal | None = None
+    ref_event_id: str | None = None
+    status_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SyncInfo:
+    username: str
+    device_code: str
+    server_url: str
+    last_sync_at: datetime | None
+
+
+def _invoices(raw: list[dict[str, Any]]) -> tuple[InvoiceLine, ...]:
+    lines = []
+    for item in raw or []:
+        try:
+            lines.append(
+                InvoiceLine(
+                    number=str(item["number"]),
+                    due_date=date.fromisoformat(str(item["due_date"])),
+                    balance=money(str(item["balance"])),
+                )
+            )
+        except (KeyError, ValueError):
+            continue  # a malformed mirror entry hides one line, never the client
+    return tuple(sorted(lines, key=lambda line: (line.due_date, line.number)))
+
+
+def load_clients(db: sessionmaker[Session]) -> list[ClientRecord]:
+    with db() as session:
+        balances = visible_balances(session)
+        rows = session.scalars(select(ClientMirror).order_by(ClientMirror.name)).all()
+        return [
+            ClientRecord(
+                id=row.id,
+                code=row.code,
+                name=row.name,
+                segment=row.segment,
+                address=row.address,
+                lat=row.lat,
+                lon=row.lon,
+                phones=tuple(row.phones or ()),
+                channels=tuple(row.channels or ()),
+                balance=balances.get(row.id, row.balance),
+                invoices=_invoices(row.open_invoices),
+            )
+            for row in rows
+        ]
+
+
+def load_events(db: sessionmaker[Session]) -> list[LocalEvent]:
+    """Every event still on this phone, oldest first (acked rows stay 30 days)."""
+    with db() as session:
+        rows = session.scalars(select(OutboxRow).order_by(OutboxRow.device_seq)).all()
+        return [
+            LocalEvent(
+                event_id=row.event_id,
+                device_seq=row.device_seq,
+                type=row.type,
+                client_id=row.client_id,
+                device_time=datetime.fromisoformat(row.device_time),
+                state=row.state,
+                payload=json.loads(row.payload),
+                amount=row.amount,
+                ref_event_id=row.ref_event_id,
+                status_reason=row.status_reason,
+            )
+            for row in rows
+        ]
+
+
+def load_sync_info(db: sessionmaker[Session]) -> SyncInfo | None:
+    """None before the device is registered (first run)."""
+    with db() as session:
+        state = session.get(SyncState, 1)
+        if state is None:
+            return None
+        return SyncInfo(state.username, state.device_code, state.server_url, state.last_sync_at)

@@ -1,0 +1,1 @@
+"""View state and actions, without Flet (testable with pytest)."""

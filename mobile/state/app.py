@@ -1,0 +1,410 @@
+"""The app's view state and the actions on it, without Flet: the UI renders `AppState` and calls
+these methods with plain values; every action that writes is one service call (one local
+transaction), so closing the app between two taps loses nothing already confirmed.
+
+Ports the composition root (mobile/main.py) fills in and tests replace with fakes:
+`Clock`, `Enroller` (log in and register this device over HTTP) and `SyncRunner` (one sync round).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from mobile.services.device import register_device
+from mobile.services.portfolio import (
+    ClientRecord,
+    LocalEvent,
+    SyncInfo,
+    load_clients,
+    load_events,
+    load_sync_info,
+)
+from mobile.services.recording import record_payment, record_promise, record_visit, void_payment
+from mobile.state.clients import (
+    ClientDetail,
+    ClientRow,
+    TodayFilter,
+    client_detail,
+    filter_rows,
+    today_rows,
+)
+from mobile.state.forms import (
+    DEFAULT_PROMISE_HORIZON_DAYS,
+    Notice,
+    PaymentForm,
+    PromiseForm,
+    VisitForm,
+    visit_warnings,
+)
+from mobile.state.i18n import Lang, Texts
+from mobile.state.receipt import ReceiptView
+from mobile.state.syncview import SyncOverview, sync_overview
+from mobile.state.week import WeekSummary, week_summary
+from shared.contact_rules import ContactRules
+from shared.errors import DomainError
+from shared.geo import Fix, Point
+
+Screen = Literal[
+    "setup", "today", "client", "visit", "promise", "payment", "confirm", "receipt", "sync", "week"
+]
+PARENT: dict[Screen, Screen] = {
+    "client": "today",
+    "visit": "client",
+    "promise": "client",
+    "payment": "client",
+    "confirm": "payment",
+    "receipt": "client",
+    "sync": "today",
+    "week": "today",
+}
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    device_id: str
+    device_code: str
+    device_token: str
+    server_epoch: str
+
+
+class EnrollError(Exception):
+    """`key` is a message id (error.login, error.server, ...), `reason` a technical detail."""
+
+    def __init__(self, key: str, reason: str = "") -> None:
+        super().__init__(f"{key}: {reason}")
+        self.key = key
+        self.reason = reason
+
+
+class Enroller(Protocol):
+    def enroll(
+        self, server_url: str, username: str, password: str, *, device_name: str, nonce: str
+    ) -> Enrollment: ...
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    ok: bool
+    sent: int = 0
+    received: int = 0
+    error: str = ""
+
+
+SyncRunner = Callable[[], SyncResult]
+
+
+@dataclass
+class AppState:
+    db: sessionmaker[Session]
+    clock: Clock
+    enroller: Enroller
+    syncer: SyncRunner | None = None
+    tz: str = "America/Bogota"
+    lang: Lang = "es"
+    contact_rules: ContactRules | None = None
+    promise_horizon_days: int = DEFAULT_PROMISE_HORIZON_DAYS
+    on_change: Callable[[], None] | None = None
+
+    screen: Screen = "setup"
+    filter: TodayFilter = field(default_factory=TodayFilter)
+    position: Fix | None = None
+    online: bool | None = None  # None: not tried since start
+    info: SyncInfo | None = None
+    records: list[ClientRecord] = field(default_factory=list)
+    events: list[LocalEvent] = field(default_factory=list)
+    rows: list[ClientRow] = field(default_factory=list)
+    client_id: str | None = None
+    visit: VisitForm = field(default_factory=VisitForm)
+    promise: PromiseForm = field(default_factory=PromiseForm)
+    payment: PaymentForm = field(default_factory=PaymentForm)
+    receipt: ReceiptView | None = None
+    message: str = ""  # one-line feedback (saved, sync result, error)
+    setup_error: str = ""
+    busy: bool = False
+    sync_progress: float | None = None
+    _nonce: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    # --- reading ----------------------------------------------------------------------------
+
+    @property
+    def t(self) -> Texts:
+        return Texts(self.lang)
+
+    def start(self) -> None:
+        """Open on Hoy when the device is registered, else on the first-run screen."""
+        self.reload()
+        self.screen = "today" if self.info is not None else "setup"
+        self._changed()
+
+    def reload(self) -> None:
+        self.info = load_sync_info(self.db)
+        self.records = load_clients(self.db)
+        self.events = load_events(self.db)
+        self.rows = today_rows(
+            self.records, self.events, now=self.clock(), tz=self.tz, position=self._point()
+        )
+
+    def _point(self) -> Point | None:
+        return self.position.point if self.position else None
+
+    def visible_rows(self) -> list[ClientRow]:
+        return filter_rows(self.rows, self.filter)
+
+    @property
+    def pending(self) -> int:
+        return sum(1 for e in self.events if e.state == "pending")
+
+    def record(self) -> ClientRecord | None:
+        return next((r for r in self.records if r.id == self.client_id), None)
+
+    def detail(self) -> ClientDetail | None:
+        record = self.record()
+        if record is None:
+            return None
+        return client_detail(
+            record, self.events, now=self.clock(), tz=self.tz, position=self._point()
+        )
+
+    def visit_notices(self) -> list[Notice]:
+        record = self.record()
+        location = Point(record.lat, record.lon) if record and record.lat and record.lon else None
+        return visit_warnings(
+            now=self.clock(),
+            rules=self.contact_rules,
+            fix=self.visit.fix,
+            client_location=location,
+            tz=self.tz,
+        )
+
+    def sync_view(self) -> SyncOverview:
+        return sync_overview(self.events, {r.id: r.name for r in self.records})
+
+    def week(self) -> WeekSummary:
+        return week_summary(self.events, now=self.clock(), tz=self.tz)
+
+    # --- navigation -------------------------------------------------------------------------
+
+    def go(self, screen: Screen) -> None:
+        self.screen = screen
+        self.message = ""
+        self._changed()
+
+    def back(self) -> None:
+        self.go(PARENT.get(self.screen, "today"))
+
+    def set_lang(self, lang: Lang) -> None:
+        self.lang = lang
+        self._changed()
+
+    def set_filter(self, flt: TodayFilter) -> None:
+        self.filter = flt
+        self._changed()
+
+    def set_position(self, fix: Fix | None) -> None:
+        """A new GPS reading: distances on Hoy, and the visit form keeps its best fix."""
+        self.position = fix
+        if fix is not None and self.screen == "visit":
+            self.visit.offer_fix(fix)
+        self.rows = today_rows(
+            self.records, self.events, now=self.clock(), tz=self.tz, position=self._point()
+        )
+        self._changed()
+
+    def open_client(self, client_id: str) -> None:
+        self.client_id = client_id
+        self.go("client")
+
+    def start_visit(self) -> None:
+        self.visit = VisitForm()
+        if self.position is not None:
+            self.visit.offer_fix(self.position)
+        self.go("visit")
+
+    def start_promise(self) -> None:
+        self.promise = PromiseForm()
+        self.go("promise")
+
+    def start_payment(self) -> None:
+        self.payment = PaymentForm()
+        self.go("payment")
+
+    # --- actions that write -----------------------------------------------------------------
+
+    def setup(self, server_url: str, username: str, password: str) -> bool:
+        """First run: log in, register this installation, then a first sync when available."""
+        url = server_url.strip().rstrip("/")
+        self.setup_error = ""
+        if not url.startswith(("http://", "https://")):
+            self.setup_error = self.t("error.url")
+            self._changed()
+            return False
+        if not username.strip() or not password:
+            self.setup_error = self.t("error.required")
+            self._changed()
+            return False
+        try:
+            enrollment = self.enroller.enroll(
+                url,
+                username.strip(),
+                password,
+                device_name=f"Recaudo {username}",
+                nonce=self._nonce,
+            )
+        except EnrollError as exc:
+            self.setup_error = self.t(exc.key, reason=exc.reason)
+            self.online = exc.key != "error.server"
+            self._changed()
+            return False
+        register_device(
+            self.db,
+            device_id=enrollment.device_id,
+            device_code=enrollment.device_code,
+            device_token=enrollment.device_token,
+            server_url=url,
+            server_epoch=enrollment.server_epoch,
+            username=username.strip(),
+        )
+        self.online = True
+        self.reload()
+        self.go("today")
+        self.sync()
+        return True
+
+    def save_visit(self) -> bool:
+        values = self.visit.validate()
+        if values is None or self.client_id is None:
+            self._changed()
+            return False
+        outcome, notes = values
+        fix = self.visit.fix
+        self._write(
+            lambda: record_visit(
+                self.db,
+                client_id=self.client_id or "",
+                outcome=outcome,
+                notes=notes,
+                now=self.clock(),
+                lat=fix.point.lat if fix else None,
+                lon=fix.point.lon if fix else None,
+                accuracy_m=fix.accuracy_m if fix else None,
+            ),
+            "visit.saved",
+        )
+        return True
+
+    def save_promise(self) -> bool:
+        values = self.promise.validate(
+            now=self.clock(), lang=self.lang, tz=self.tz, horizon_days=self.promise_horizon_days
+        )
+        if values is None or self.client_id is None:
+            self._changed()
+            return False
+        amount, due = values
+        self._write(
+            lambda: record_promise(
+                self.db,
+                client_id=self.client_id or "",
+                amount=amount,
+                due_date=due,
+                now=self.clock(),
+            ),
+            "promise.saved",
+        )
+        return True
+
+    def review_payment(self) -> bool:
+        """Validate the form and show the confirmation step; nothing is written yet."""
+        if self.payment.validate(lang=self.lang) is None:
+            self._changed()
+            return False
+        self.go("confirm")
+        return True
+
+    def confirm_payment(self) -> bool:
+        draft = self.payment.draft
+        record = self.record()
+        if draft is None or record is None:
+            return False
+        receipt = record_payment(
+            self.db,
+            client_id=record.id,
+            amount=draft.amount,
+            method=draft.method,
+            reference=draft.reference or None,
+            invoice_numbers=draft.invoice_numbers or None,
+            now=self.clock(),
+        )
+        self.receipt = ReceiptView(
+            receipt_no=receipt.receipt_no,
+            client_name=record.name,
+            client_code=record.code,
+            amount=receipt.amount,
+            method=receipt.method,
+            reference=draft.reference,
+            at=receipt.device_time,
+            collector=self.info.username if self.info else "",
+        )
+        self.payment = PaymentForm()
+        self.reload()
+        self.go("receipt")
+        return True
+
+    def void(self, payment_event_id: str, reason: str) -> bool:
+        try:
+            void_payment(
+                self.db,
+                payment_event_id=payment_event_id,
+                reason=reason,
+                now=self.clock(),
+                tz=self.tz,
+            )
+        except DomainError as exc:
+            self.message = str(exc)
+            self._changed()
+            return False
+        self.reload()
+        self.message = self.t("void.saved")
+        self._changed()
+        return True
+
+    def sync(self) -> SyncResult | None:
+        """One sync round through the injected runner; every outcome shows as a message."""
+        if self.syncer is None:
+            self.message = self.t("sync.unavailable")
+            self._changed()
+            return None
+        self.busy, self.sync_progress = True, None
+        self._changed()
+        try:
+            result = self.syncer()
+        finally:
+            self.busy = False
+        self.online = result.ok
+        self.reload()
+        self.message = (
+            self.t("sync.done", sent=result.sent, received=result.received)
+            if result.ok
+            else self.t("sync.failed", reason=result.error)
+        )
+        self._changed()
+        return result
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def _write(self, action: Callable[[], object], saved_key: str) -> None:
+        action()
+        self.reload()
+        self.go("client")
+        self.message = self.t(saved_key)
+        self._changed()
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()

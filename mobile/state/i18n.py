@@ -1,0 +1,263 @@
+"""The app's words, Spanish first, English selectable.
+
+A typed catalog rather than gettext: the app has a few hundred short strings, two languages and
+no translators' workflow yet; a dict keyed by message id, checked by a test that every key has
+both languages and the same placeholders, needs no .po/.mo build step in `flet build` and no
+runtime file lookup on the phone. Money and dates go through shared.formatting (Babel).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
+from typing import Final, Literal
+
+from shared.formatting import format_date, format_datetime, format_money
+
+Lang = Literal["es", "en"]
+LANGS: Final[tuple[Lang, ...]] = ("es", "en")
+LOCALES: Final[dict[Lang, str]] = {"es": "es_CO", "en": "en"}
+
+# id: (es, en). Placeholders use str.format names.
+CATALOG: Final[dict[str, tuple[str, str]]] = {
+    "app.title": ("Recaudo", "Recaudo"),
+    # first run
+    "setup.title": ("Configurar este teléfono", "Set up this phone"),
+    "setup.intro": (
+        "Ingrese la dirección del servidor y su usuario. Se hace una sola vez.",
+        "Enter the server address and your user. This is done once.",
+    ),
+    "setup.server": ("Servidor", "Server"),
+    "setup.username": ("Usuario", "User"),
+    "setup.password": ("Contraseña", "Password"),
+    "setup.submit": ("Ingresar y registrar", "Log in and register"),
+    "setup.working": ("Registrando el teléfono…", "Registering the phone…"),
+    "setup.first_sync": ("Descargando la cartera…", "Downloading the portfolio…"),
+    "setup.language": ("Idioma", "Language"),
+    # navigation
+    "nav.today": ("Hoy", "Today"),
+    "nav.sync": ("Sincronizar", "Sync"),
+    "nav.week": ("Mi semana", "My week"),
+    "nav.back": ("Volver", "Back"),
+    # today
+    "today.title": ("Hoy", "Today"),
+    "today.search": ("Buscar cliente", "Search client"),
+    "today.count": ("{shown} de {total} clientes", "{shown} of {total} clients"),
+    "today.empty": (
+        "No hay clientes para mostrar. Sincronice o cambie los filtros.",
+        "No clients to show. Sync or change the filters.",
+    ),
+    "today.pending": ("{n} sin enviar", "{n} not sent"),
+    "today.offline": ("Sin conexión", "Offline"),
+    "today.online": ("En línea", "Online"),
+    "filter.all_segments": ("Todos los segmentos", "All segments"),
+    "filter.all_buckets": ("Toda la mora", "Any age"),
+    "filter.segment": ("Segmento", "Segment"),
+    "filter.bucket": ("Mora", "Age"),
+    "filter.promise_due": ("Promesa hoy", "Promise today"),
+    "filter.not_visited": ("Sin visita esta semana", "Not visited this week"),
+    "row.balance": ("Saldo {amount}", "Balance {amount}"),
+    "row.promise_today": ("Promesa hoy: {amount}", "Promise today: {amount}"),
+    "row.last": ("Última gestión: {outcome}", "Last outcome: {outcome}"),
+    "row.distance_m": ("{n} m", "{n} m"),
+    "row.distance_km": ("{n} km", "{n} km"),
+    # client
+    "client.balance": ("Saldo", "Balance"),
+    "client.pending_note": (
+        "Incluye {n} pago(s) aún no reflejados por el servidor",
+        "Includes {n} payment(s) the server has not reflected yet",
+    ),
+    "client.invoices": ("Facturas", "Invoices"),
+    "client.no_invoices": ("Sin facturas abiertas", "No open invoices"),
+    "client.invoice": ("Factura {number}", "Invoice {number}"),
+    "client.due": ("Vence {date}", "Due {date}"),
+    "client.promises": ("Promesas", "Promises"),
+    "client.no_promises": ("Sin promesas", "No promises"),
+    "client.promise_line": ("{amount} para el {date}", "{amount} by {date}"),
+    "client.visits": ("Últimas gestiones", "Last visits"),
+    "client.no_visits": ("Sin gestiones registradas", "No visits recorded"),
+    "client.payments_today": ("Pagos de hoy", "Today's payments"),
+    "client.channels": ("Canales autorizados", "Authorised channels"),
+    "client.no_channels": ("Ninguno registrado", "None recorded"),
+    "client.call": ("Llamar", "Call"),
+    "client.whatsapp": ("WhatsApp", "WhatsApp"),
+    "client.navigate": ("Cómo llegar", "Directions"),
+    "client.visit": ("Registrar visita", "Log visit"),
+    "client.promise": ("Promesa", "Promise"),
+    "client.payment": ("Pago", "Payment"),
+    "client.void": ("Anular", "Void"),
+    "client.voided": ("Anulado", "Voided"),
+    # visit
+    "visit.title": ("Registrar visita", "Log visit"),
+    "visit.outcome": ("Resultado", "Outcome"),
+    "visit.notes": ("Notas", "Notes"),
+    "visit.gps_waiting": ("Buscando GPS…", "Getting GPS…"),
+    "visit.gps_fix": ("GPS ±{n} m", "GPS ±{n} m"),
+    "visit.gps_none": ("Sin GPS: la visita se guarda igual", "No GPS: the visit is saved anyway"),
+    "visit.save": ("Guardar visita", "Save visit"),
+    "visit.saved": ("Visita guardada", "Visit saved"),
+    "warn.contact_hours": (
+        "Fuera del horario legal de contacto: {reason}",
+        "Outside legal contact hours: {reason}",
+    ),
+    "warn.far": (
+        "Está a {n} m del cliente (más de {radius} m)",
+        "You are {n} m from the client (more than {radius} m)",
+    ),
+    # promise
+    "promise.title": ("Promesa de pago", "Promise to pay"),
+    "promise.amount": ("Valor prometido", "Amount promised"),
+    "promise.date": ("Fecha (dd/mm/aaaa)", "Date (dd/mm/yyyy)"),
+    "promise.save": ("Guardar promesa", "Save promise"),
+    "promise.saved": ("Promesa guardada", "Promise saved"),
+    # payment
+    "payment.title": ("Registrar pago", "Record payment"),
+    "payment.amount": ("Valor recibido", "Amount received"),
+    "payment.method": ("Medio de pago", "Payment method"),
+    "payment.reference": ("Referencia (opcional)", "Reference (optional)"),
+    "payment.invoices": ("Aplicar a facturas (opcional)", "Apply to invoices (optional)"),
+    "payment.review": ("Revisar", "Review"),
+    "payment.confirm_title": ("Confirmar pago", "Confirm payment"),
+    "payment.confirm_text": (
+        "¿Recibió {amount} en {method} de {client}?",
+        "Did you receive {amount} by {method} from {client}?",
+    ),
+    "payment.confirm": ("Sí, registrar", "Yes, record it"),
+    "payment.edit": ("Corregir", "Edit"),
+    "payment.over_balance": (
+        "El valor supera el saldo ({balance}); el excedente queda como saldo a favor",
+        "The amount exceeds the balance ({balance}); the rest stays as a credit",
+    ),
+    "receipt.title": ("Recibo", "Receipt"),
+    "receipt.share": ("Compartir", "Share"),
+    "receipt.copied": ("Recibo copiado", "Receipt copied"),
+    "receipt.done": ("Listo", "Done"),
+    "receipt.number": ("Recibo N.º {number}", "Receipt No. {number}"),
+    "receipt.client": ("Cliente: {name} ({code})", "Client: {name} ({code})"),
+    "receipt.amount": ("Valor: {amount}", "Amount: {amount}"),
+    "receipt.words": ("Son: {words}", "In words (Spanish): {words}"),
+    "receipt.method": ("Medio: {method}", "Method: {method}"),
+    "receipt.reference": ("Referencia: {reference}", "Reference: {reference}"),
+    "receipt.date": ("Fecha: {date}", "Date: {date}"),
+    "receipt.collector": ("Gestor: {name}", "Collector: {name}"),
+    "void.title": ("Anular pago", "Void payment"),
+    "void.reason": ("Motivo", "Reason"),
+    "void.save": ("Anular pago", "Void payment"),
+    "void.saved": ("Pago anulado", "Payment voided"),
+    # sync
+    "sync.title": ("Sincronización", "Sync"),
+    "sync.last": ("Última sincronización: {when}", "Last sync: {when}"),
+    "sync.never": ("Nunca sincronizado", "Never synced"),
+    "sync.button": ("Sincronizar ahora", "Sync now"),
+    "sync.running": ("Sincronizando…", "Syncing…"),
+    "sync.unavailable": (
+        "La sincronización aún no está disponible en esta versión",
+        "Sync is not available in this version yet",
+    ),
+    "sync.failed": ("No se pudo sincronizar: {reason}", "Could not sync: {reason}"),
+    "sync.done": (
+        "Enviados {sent}, recibidos {received}",
+        "Sent {sent}, received {received}",
+    ),
+    "sync.counts": (
+        "Pendientes {pending} · Retenidos {held} · En conflicto {conflict}",
+        "Pending {pending} · Held {held} · Conflict {conflict}",
+    ),
+    "sync.nothing": ("Nada por enviar", "Nothing to send"),
+    "state.pending": ("Pendiente", "Pending"),
+    "state.acked": ("Recibido", "Received"),
+    "state.held": ("Retenido", "Held"),
+    "state.conflict": ("Conflicto", "Conflict"),
+    "type.visit.recorded": ("Visita", "Visit"),
+    "type.promise.made": ("Promesa", "Promise"),
+    "type.payment.collected": ("Pago", "Payment"),
+    "type.payment.voided": ("Anulación", "Void"),
+    # week
+    "week.title": ("Mi semana", "My week"),
+    "week.range": ("Semana {label}: {start} a {end}", "Week {label}: {start} to {end}"),
+    "week.visits": ("Visitas", "Visits"),
+    "week.effective": ("Contactos efectivos", "Effective contacts"),
+    "week.clients": ("Clientes visitados", "Clients visited"),
+    "week.collected": ("Recaudado", "Collected"),
+    "week.payments": ("Pagos", "Payments"),
+    "week.promises": ("Promesas", "Promises"),
+    "week.note": (
+        "Con lo registrado en este teléfono; el servidor confirma las cifras oficiales.",
+        "From what this phone recorded; the server confirms the official figures.",
+    ),
+    # outcomes (sync.protocol.VisitOutcome)
+    "outcome.contacted": ("Contactado", "Contacted"),
+    "outcome.third_party": ("Atendió un tercero", "Third party"),
+    "outcome.not_found": ("No encontrado", "Not found"),
+    "outcome.refused": ("Se negó a pagar", "Refused"),
+    "outcome.promise": ("Promesa de pago", "Promise to pay"),
+    "outcome.payment": ("Pagó", "Paid"),
+    "outcome.dispute": ("Reclamo", "Dispute"),
+    "outcome.wrong_address": ("Dirección errada", "Wrong address"),
+    # methods (sync.protocol.PaymentMethod)
+    "method.cash": ("Efectivo", "Cash"),
+    "method.transfer": ("Transferencia", "Transfer"),
+    "method.check": ("Cheque", "Check"),
+    "method.deposit": ("Consignación", "Deposit"),
+    # aging buckets (shared.aging defaults)
+    "bucket.al_dia": ("Al día", "Current"),
+    "bucket.1_30": ("1-30 días", "1-30 days"),
+    "bucket.31_60": ("31-60 días", "31-60 days"),
+    "bucket.61_90": ("61-90 días", "61-90 days"),
+    "bucket.91_180": ("91-180 días", "91-180 days"),
+    "bucket.181_360": ("181-360 días", "181-360 days"),
+    "bucket.mas_360": ("Más de 360 días", "Over 360 days"),
+    # validation
+    "error.required": ("Obligatorio", "Required"),
+    "error.amount": (
+        "Escriba el valor así: 150.000 o 150.000,50",
+        "Write the amount like 150,000 or 150,000.50",
+    ),
+    "error.amount_positive": ("El valor debe ser mayor que cero", "Must be greater than zero"),
+    "error.amount_too_large": ("Valor demasiado grande", "Amount too large"),
+    "error.date": ("Escriba la fecha así: 31/12/2026", "Write the date like 31/12/2026"),
+    "error.date_past": ("La fecha no puede ser anterior a hoy", "The date cannot be before today"),
+    "error.date_horizon": (
+        "La fecha no puede pasar del {date}",
+        "The date cannot be later than {date}",
+    ),
+    "error.too_long": ("Máximo {n} caracteres", "At most {n} characters"),
+    "error.choose": ("Elija una opción", "Choose one"),
+    "error.login": ("Usuario o contraseña incorrectos", "Wrong user or password"),
+    "error.server": (
+        "No se pudo conectar con el servidor: {reason}",
+        "Could not reach the server: {reason}",
+    ),
+    "error.url": (
+        "Dirección inválida (http://… o https://…)",
+        "Invalid address (http://… or https://…)",
+    ),
+}
+
+
+class Texts:
+    """`t("row.balance", amount=...)` in the chosen language; unknown ids show themselves so a
+    missing string is visible on screen rather than a crash in the field."""
+
+    def __init__(self, lang: Lang = "es") -> None:
+        self.lang: Lang = lang
+        self._index = LANGS.index(lang)
+
+    @property
+    def locale(self) -> str:
+        return LOCALES[self.lang]
+
+    def __call__(self, key: str, **values: object) -> str:
+        entry = CATALOG.get(key)
+        if entry is None:
+            return key
+        return entry[self._index].format(**values) if values else entry[self._index]
+
+    def money(self, amount: Decimal) -> str:
+        return format_money(amount, locale=self.locale)
+
+    def date(self, day: date) -> str:
+        return format_date(day, self.locale)
+
+    def datetime(self, moment: datetime, tz: tzinfo | str | None = None) -> str:
+        return format_datetime(moment, tz, self.locale)
