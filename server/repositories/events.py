@@ -1,11 +1,14 @@
-"""Queries of the sync push: inbound events, counters, and what a void needs to find."""
+"""Queries of the sync push: inbound events, counters, and what a void needs to find. Set-based:
+one statement per kind of row for a whole chunk."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from server.db.models import (
@@ -13,12 +16,33 @@ from server.db.models import (
     Device,
     EventConflict,
     InboundEvent,
-    LedgerEntry,
+    Promise,
+    ReviewItem,
     SuspenseEntry,
     SyncCounter,
+    Visit,
 )
 
 SERVER_SEQ = "server_seq"
+
+
+@dataclass(frozen=True)
+class KnownEvent:
+    """What a duplicate is answered with, and what tells it from a conflict."""
+
+    content_hash: str
+    server_seq: int
+    status: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class ClientFacts:
+    """What the push rules read of a client (never loaded as an ORM object)."""
+
+    id: uuid.UUID
+    status: str
+    collector_id: uuid.UUID | None
 
 
 def lock_device(session: Session, device_id: uuid.UUID) -> Device | None:
@@ -27,19 +51,30 @@ def lock_device(session: Session, device_id: uuid.UUID) -> Device | None:
     return session.scalar(select(Device).where(Device.id == device_id).with_for_update())
 
 
-def known_events(
-    session: Session, event_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, InboundEvent]:
+def known_events(session: Session, event_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, KnownEvent]:
     if not event_ids:
         return {}
-    rows = session.scalars(select(InboundEvent).where(InboundEvent.event_id.in_(event_ids)))
-    return {row.event_id: row for row in rows}
+    rows = session.execute(
+        select(
+            InboundEvent.event_id,
+            InboundEvent.content_hash,
+            InboundEvent.server_seq,
+            InboundEvent.status,
+            InboundEvent.reason,
+        ).where(InboundEvent.event_id.in_(event_ids))
+    )
+    return {r[0]: KnownEvent(r[1], r[2], r[3], r[4]) for r in rows}
 
 
-def clients_by_id(session: Session, client_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Client]:
+def client_facts(
+    session: Session, client_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, ClientFacts]:
     if not client_ids:
         return {}
-    return {c.id: c for c in session.scalars(select(Client).where(Client.id.in_(client_ids)))}
+    rows = session.execute(
+        select(Client.id, Client.status, Client.collector_id).where(Client.id.in_(client_ids))
+    )
+    return {r[0]: ClientFacts(r[0], r[1], r[2]) for r in rows}
 
 
 def allocate_server_seqs(session: Session, count: int) -> int:
@@ -54,26 +89,46 @@ def allocate_server_seqs(session: Session, count: int) -> int:
     return int(last) - count + 1
 
 
-def payment_entry(session: Session, event_id: uuid.UUID) -> LedgerEntry | None:
-    return session.scalar(
-        select(LedgerEntry).where(LedgerEntry.event_id == event_id, LedgerEntry.kind == "payment")
+def in_suspense(session: Session, event_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these payment events were parked in suspense."""
+    if not event_ids:
+        return set()
+    found = session.scalars(
+        select(SuspenseEntry.event_id).where(SuspenseEntry.event_id.in_(event_ids))
     )
+    return set(found)
 
 
-def in_suspense(session: Session, event_id: uuid.UUID) -> bool:
-    return (
-        session.scalar(select(SuspenseEntry.id).where(SuspenseEntry.event_id == event_id))
-        is not None
-    )
-
-
-def conflict_recorded(session: Session, event_id: uuid.UUID, content_hash: str) -> bool:
-    found = session.scalar(
-        select(EventConflict.id).where(
-            EventConflict.event_id == event_id, EventConflict.content_hash == content_hash
+def recorded_conflicts(
+    session: Session, keys: Collection[tuple[uuid.UUID, str]]
+) -> set[tuple[uuid.UUID, str]]:
+    """Which (event_id, content_hash) pairs are already kept as conflicts."""
+    if not keys:
+        return set()
+    ids = {event_id for event_id, _ in keys}
+    rows = session.execute(
+        select(EventConflict.event_id, EventConflict.content_hash).where(
+            EventConflict.event_id.in_(ids)
         )
     )
-    return found is not None
+    return {(r[0], r[1]) for r in rows} & set(keys)
+
+
+# The models the push writes in bulk, by the name its row lists go under.
+_BULK_MODELS: Mapping[str, type[Any]] = {
+    "suspense": SuspenseEntry,
+    "visits": Visit,
+    "promises": Promise,
+    "conflicts": EventConflict,
+    "reviews": ReviewItem,
+    "inbound": InboundEvent,
+}
+
+
+def insert_rows(session: Session, kind: str, rows: Sequence[dict[str, Any]]) -> None:
+    """One executemany (insertmanyvalues) for a list of rows with the same keys."""
+    if rows:
+        session.execute(insert(_BULK_MODELS[kind]), list(rows))
 
 
 def events_of_device(session: Session, device_id: uuid.UUID) -> Sequence[InboundEvent]:

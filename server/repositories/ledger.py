@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from server.db.base import Money
 from server.db.models import Client, Invoice, LedgerAllocation, LedgerEntry
 
 
@@ -100,3 +103,143 @@ def recomputed_invoice_balances(session: Session) -> dict[uuid.UUID, Decimal]:
         .group_by(LedgerAllocation.invoice_id)
     ).all()
     return {invoice_id: total for invoice_id, total in rows if invoice_id is not None}
+
+
+# --- set-based posting (a whole sync chunk at once) -------------------------------------------
+
+
+class InvoiceBalance(NamedTuple):
+    id: uuid.UUID
+    client_id: uuid.UUID
+    due_date: date
+    number: str
+    balance: Decimal
+
+
+class PaymentEntry(NamedTuple):
+    id: uuid.UUID
+    event_id: uuid.UUID
+    client_id: uuid.UUID
+    amount: Decimal
+    created_by: uuid.UUID | None
+
+
+def invoices_for_posting(
+    session: Session, client_ids: Collection[uuid.UUID], invoice_ids: Collection[uuid.UUID]
+) -> list[InvoiceBalance]:
+    """The open invoices of `client_ids` plus the invoices `invoice_ids` (those a reversal will
+    reopen), locked on PostgreSQL until the transaction ends, in one stable order so concurrent
+    chunks take their locks in the same order."""
+    if not client_ids and not invoice_ids:
+        return []
+    conditions: list[ColumnElement[bool]] = []
+    if client_ids:
+        conditions.append(Invoice.client_id.in_(client_ids) & (Invoice.balance > Decimal("0.00")))
+    if invoice_ids:
+        conditions.append(Invoice.id.in_(invoice_ids))
+    rows = session.execute(
+        select(Invoice.id, Invoice.client_id, Invoice.due_date, Invoice.number, Invoice.balance)
+        .where(or_(*conditions))
+        .order_by(Invoice.id)
+        .with_for_update()
+    )
+    return [InvoiceBalance(*r) for r in rows]
+
+
+def payment_entries(
+    session: Session, event_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, PaymentEntry]:
+    """The payment entries posted for these events, by event id."""
+    if not event_ids:
+        return {}
+    rows = session.execute(
+        select(
+            LedgerEntry.id,
+            LedgerEntry.event_id,
+            LedgerEntry.client_id,
+            LedgerEntry.amount,
+            LedgerEntry.created_by,
+        ).where(LedgerEntry.event_id.in_(event_ids), LedgerEntry.kind == "payment")
+    )
+    found: dict[uuid.UUID, PaymentEntry] = {}
+    for entry_id, event_id, client_id, amount, created_by in rows:
+        if event_id is not None:
+            found[event_id] = PaymentEntry(entry_id, event_id, client_id, amount, created_by)
+    return found
+
+
+def reversed_among(session: Session, entry_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these entries were already reversed."""
+    if not entry_ids:
+        return set()
+    found = session.scalars(
+        select(LedgerEntry.reverses_id).where(LedgerEntry.reverses_id.in_(entry_ids))
+    )
+    return {x for x in found if x is not None}
+
+
+def allocations_by_entry(
+    session: Session, entry_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[uuid.UUID | None, Decimal]]]:
+    out: dict[uuid.UUID, list[tuple[uuid.UUID | None, Decimal]]] = {}
+    if not entry_ids:
+        return out
+    rows = session.execute(
+        select(LedgerAllocation.entry_id, LedgerAllocation.invoice_id, LedgerAllocation.amount)
+        .where(LedgerAllocation.entry_id.in_(entry_ids))
+        .order_by(LedgerAllocation.id)
+    )
+    for entry_id, invoice_id, amount in rows:
+        out.setdefault(entry_id, []).append((invoice_id, amount))
+    return out
+
+
+# Executed on the session's connection with a list of parameters: a Core executemany, not the
+# ORM's bulk update by primary key (which would set balances instead of adding to them).
+_MOVE_CLIENT = (
+    update(Client)
+    .where(Client.id == bindparam("b_id"))
+    .values(
+        balance=Client.balance + bindparam("b_delta", type_=Money()),
+        version=Client.version + bindparam("b_entries"),
+        updated_at=bindparam("b_now"),
+    )
+)
+_MOVE_INVOICE = (
+    update(Invoice)
+    .where(Invoice.id == bindparam("b_id"))
+    .values(balance=Invoice.balance + bindparam("b_delta", type_=Money()))
+)
+
+
+def insert_entries(
+    session: Session, entries: Sequence[dict[str, Any]], allocations: Sequence[dict[str, Any]]
+) -> None:
+    """Entries (ids already set) and their allocations, one executemany each."""
+    if entries:
+        session.execute(insert(LedgerEntry), list(entries))
+    if allocations:
+        session.execute(insert(LedgerAllocation), list(allocations))
+
+
+def move_projections(
+    session: Session,
+    clients: Mapping[uuid.UUID, tuple[Decimal, int]],
+    invoices: Mapping[uuid.UUID, Decimal],
+    *,
+    now: datetime,
+) -> None:
+    """`balance = balance + delta` for many clients (with their version bumped once per entry)
+    and invoices, one executemany each, in id order (the lock order of every chunk)."""
+    conn = session.connection()
+    if clients:
+        conn.execute(
+            _MOVE_CLIENT,
+            [
+                {"b_id": cid, "b_delta": delta, "b_entries": count, "b_now": now}
+                for cid, (delta, count) in sorted(clients.items())
+            ],
+        )
+    moved = [{"b_id": iid, "b_delta": d} for iid, d in sorted(invoices.items()) if d]
+    if moved:
+        conn.execute(_MOVE_INVOICE, moved)

@@ -1,6 +1,11 @@
-"""Apply one field event from a phone. Never commits; never refuses money for a business reason.
+"""Apply the field events of one push chunk. Never commits; never refuses money for a business
+reason.
 
-Each function answers `None` (applied) or a reason code (held: recorded, and a review item opened).
+Set-based: the chunk's clients, void targets and open invoices are read with one query each,
+every rule runs in Python in chunk order (each event sees what the earlier ones did), and the
+rows are written with one bulk statement per table (`Chunk.write`).
+
+Each event gets `None` (applied) or a reason code (held: recorded, and a review item opened).
 Where held money goes:
 - client closed or reassigned to someone else: posted to that client's ledger anyway (the money
   was collected from that debtor) and queued for review;
@@ -12,15 +17,18 @@ So sum(payment events) = sum(payment entries from sync) + sum(suspense), always.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.db.models import Client, Promise, ReviewItem, SuspenseEntry, Visit
+from server.db.base import utcnow
 from server.repositories import events as events_repo
 from server.repositories import ledger as ledger_repo
-from server.services import ledger
+from server.repositories.events import ClientFacts
+from server.services.ledger import Posted, PostingBatch
 from sync.protocol import (
     Event,
     PaymentCollectedEvent,
@@ -42,38 +50,7 @@ class Context:
     device_id: uuid.UUID
     received_at: datetime
     tz: tzinfo
-    clients: dict[uuid.UUID, Client]
-
-
-def apply_event(session: Session, ctx: Context, event: Event) -> str | None:
-    if isinstance(event, PaymentCollectedEvent):
-        return _payment(session, ctx, event)
-    if isinstance(event, PaymentVoidedEvent):
-        return _void(session, ctx, event)
-    if isinstance(event, VisitRecordedEvent):
-        return _visit(session, ctx, event)
-    return _promise(session, ctx, event)
-
-
-def open_review(
-    session: Session,
-    ctx: Context,
-    *,
-    kind: str,
-    event_id: uuid.UUID,
-    client_id: uuid.UUID | None,
-    reason: str,
-) -> None:
-    session.add(
-        ReviewItem(
-            kind=kind,
-            event_id=event_id,
-            client_id=client_id,
-            reason=reason,
-            status="open",
-            created_at=ctx.received_at,
-        )
-    )
+    clients: dict[uuid.UUID, ClientFacts]
 
 
 def effective_date(device_time: datetime, received_at: datetime, tz: tzinfo) -> date:
@@ -84,33 +61,113 @@ def effective_date(device_time: datetime, received_at: datetime, tz: tzinfo) -> 
     return received_at.astimezone(tz).date()
 
 
-def _client_reason(ctx: Context, client_id: uuid.UUID) -> str | None:
-    client = ctx.clients.get(client_id)
-    if client is None:
-        return "client_unknown"
-    if client.status != "active":
-        return "client_closed"
-    if client.collector_id != ctx.user_id:
-        return "client_reassigned"
-    return None
+@dataclass
+class _Voidable:
+    """What a void needs of a payment event, from the database or from earlier in the chunk."""
+
+    entry: Posted | None  # None: the money went to suspense
+    reversed: bool = False
 
 
-def _payment(session: Session, ctx: Context, event: PaymentCollectedEvent) -> str | None:
-    p = event.payload
-    reason = _client_reason(ctx, event.client_id)
-    if reason == "client_unknown":
-        session.add(
-            SuspenseEntry(
-                event_id=event.event_id,
-                amount=p.amount,
-                client_id=event.client_id,
-                user_id=ctx.user_id,
-                received_at=ctx.received_at,
+@dataclass
+class Chunk:
+    """The effects of one chunk, gathered in chunk order and written in bulk by `write`."""
+
+    ctx: Context
+    ledger: PostingBatch
+    payments: dict[uuid.UUID, _Voidable]  # payment event id -> what a void finds
+    recorded_at: datetime = field(default_factory=utcnow)
+    suspense: list[dict[str, Any]] = field(default_factory=list)
+    visits: list[dict[str, Any]] = field(default_factory=list)
+    promises: list[dict[str, Any]] = field(default_factory=list)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    changed_clients: set[uuid.UUID] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, session: Session, ctx: Context, events: Sequence[Event]) -> Chunk:
+        """Everything the rules read, one query per kind: the payments voids point at (their
+        entries, allocations, reversals, suspense), and the invoices money will move on."""
+        targets = {e.payload.payment_event_id for e in events if isinstance(e, PaymentVoidedEvent)}
+        entries = ledger_repo.payment_entries(session, targets)
+        allocations = ledger_repo.allocations_by_entry(session, [e.id for e in entries.values()])
+        reversed_ids = ledger_repo.reversed_among(session, [e.id for e in entries.values()])
+        payments = {
+            event_id: _Voidable(
+                Posted(e.id, e.client_id, e.amount, e.created_by, allocations.get(e.id, [])),
+                reversed=e.id in reversed_ids,
             )
+            for event_id, e in entries.items()
+        }
+        for event_id in events_repo.in_suspense(session, targets - entries.keys()):
+            payments[event_id] = _Voidable(None)
+        paid = {
+            e.client_id
+            for e in events
+            if isinstance(e, PaymentCollectedEvent) and e.client_id in ctx.clients
+        }
+        reopened = {i for v in payments.values() if v.entry for i, _ in v.entry.allocations if i}
+        return cls(ctx, PostingBatch.load(session, paid, reopened), payments)
+
+    def apply(self, event: Event) -> str | None:
+        if isinstance(event, PaymentCollectedEvent):
+            return self._payment(event)
+        if isinstance(event, PaymentVoidedEvent):
+            return self._void(event)
+        if isinstance(event, VisitRecordedEvent):
+            return self._visit(event)
+        return self._promise(event)
+
+    def open_review(
+        self, *, kind: str, event_id: uuid.UUID, client_id: uuid.UUID | None, reason: str
+    ) -> None:
+        self.reviews.append(
+            {
+                "kind": kind,
+                "event_id": event_id,
+                "client_id": client_id,
+                "reason": reason,
+                "status": "open",
+                "created_at": self.ctx.received_at,
+                "resolved_at": None,
+                "resolved_by": None,
+            }
         )
-    else:
-        ledger.post_payment(
-            session,
+
+    def write(self, session: Session) -> None:
+        """Ledger first (entries, allocations, projections), then the field facts."""
+        self.ledger.write(session, now=self.recorded_at)
+        events_repo.insert_rows(session, "suspense", self.suspense)
+        events_repo.insert_rows(session, "visits", self.visits)
+        events_repo.insert_rows(session, "promises", self.promises)
+        events_repo.insert_rows(session, "reviews", self.reviews)
+
+    def _client_reason(self, client_id: uuid.UUID) -> str | None:
+        client = self.ctx.clients.get(client_id)
+        if client is None:
+            return "client_unknown"
+        self.changed_clients.add(client_id)
+        if client.status != "active":
+            return "client_closed"
+        if client.collector_id != self.ctx.user_id:
+            return "client_reassigned"
+        return None
+
+    def _payment(self, event: PaymentCollectedEvent) -> str | None:
+        p, ctx = event.payload, self.ctx
+        reason = self._client_reason(event.client_id)
+        if reason == "client_unknown":
+            self.suspense.append(
+                {
+                    "event_id": event.event_id,
+                    "amount": p.amount,
+                    "client_id": event.client_id,
+                    "user_id": ctx.user_id,
+                    "received_at": ctx.received_at,
+                }
+            )
+            self.payments[event.event_id] = _Voidable(None)
+            return reason
+        posted = self.ledger.payment(
             client_id=event.client_id,
             amount=p.amount,
             effective_date=effective_date(event.device_time, ctx.received_at, ctx.tz),
@@ -119,64 +176,66 @@ def _payment(session: Session, ctx: Context, event: PaymentCollectedEvent) -> st
             event_id=event.event_id,
             reason=f"Recibo {p.receipt_no}",
             created_by=ctx.user_id,
+            recorded_at=self.recorded_at,
         )
-    return reason
+        self.payments[event.event_id] = _Voidable(posted)
+        return reason
 
-
-def _void(session: Session, ctx: Context, event: PaymentVoidedEvent) -> str | None:
-    target = event.payload.payment_event_id
-    entry = events_repo.payment_entry(session, target)
-    if entry is None:
-        in_suspense = events_repo.in_suspense(session, target)
-        return "payment_in_suspense" if in_suspense else "payment_not_found"
-    if entry.created_by != ctx.user_id:
-        return "void_not_allowed"  # only the collector who took the money voids it
-    if ledger_repo.reversal_of(session, entry.id) is not None:
-        return "already_voided"
-    ledger.reverse_entry(
-        session,
-        entry.id,
-        reason=f"Anulado en campo: {event.payload.reason}",
-        effective_date=effective_date(event.device_time, ctx.received_at, ctx.tz),
-        source="sync",
-        created_by=ctx.user_id,
-    )
-    return None
-
-
-def _visit(session: Session, ctx: Context, event: VisitRecordedEvent) -> str | None:
-    p = event.payload
-    session.add(
-        Visit(
-            event_id=event.event_id,
-            client_id=event.client_id,
-            user_id=ctx.user_id,
-            device_id=ctx.device_id,
-            device_time=event.device_time,
-            received_at=ctx.received_at,
-            outcome=p.outcome,
-            lat=p.lat,
-            lon=p.lon,
-            accuracy_m=p.accuracy_m,
-            notes=p.notes,
+    def _void(self, event: PaymentVoidedEvent) -> str | None:
+        target = self.payments.get(event.payload.payment_event_id)
+        if target is None:
+            return "payment_not_found"
+        if target.entry is None:
+            return "payment_in_suspense"
+        entry = target.entry
+        if entry.created_by != self.ctx.user_id:
+            return "void_not_allowed"  # only the collector who took the money voids it
+        if target.reversed:
+            return "already_voided"
+        self.ledger.reversal(
+            entry,
+            reason=f"Anulado en campo: {event.payload.reason}",
+            effective_date=effective_date(event.device_time, self.ctx.received_at, self.ctx.tz),
+            source="sync",
+            created_by=self.ctx.user_id,
+            recorded_at=self.recorded_at,
         )
-    )
-    return _client_reason(ctx, event.client_id)
+        target.reversed = True
+        self.changed_clients.add(entry.client_id)
+        return None
 
+    def _field_fact(self, event: VisitRecordedEvent | PromiseMadeEvent) -> dict[str, Any]:
+        return {
+            "event_id": event.event_id,
+            "client_id": event.client_id,
+            "user_id": self.ctx.user_id,
+            "device_id": self.ctx.device_id,
+            "device_time": event.device_time,
+            "received_at": self.ctx.received_at,
+        }
 
-def _promise(session: Session, ctx: Context, event: PromiseMadeEvent) -> str | None:
-    p = event.payload
-    session.add(
-        Promise(
-            event_id=event.event_id,
-            client_id=event.client_id,
-            user_id=ctx.user_id,
-            device_id=ctx.device_id,
-            device_time=event.device_time,
-            received_at=ctx.received_at,
-            amount=p.amount,
-            due_date=p.due_date,
-            visit_event_id=p.visit_event_id,
+    def _visit(self, event: VisitRecordedEvent) -> str | None:
+        p = event.payload
+        self.visits.append(
+            {
+                **self._field_fact(event),
+                "outcome": p.outcome,
+                "lat": p.lat,
+                "lon": p.lon,
+                "accuracy_m": p.accuracy_m,
+                "notes": p.notes,
+            }
         )
-    )
-    return _client_reason(ctx, event.client_id)
+        return self._client_reason(event.client_id)
+
+    def _promise(self, event: PromiseMadeEvent) -> str | None:
+        p = event.payload
+        self.promises.append(
+            {
+                **self._field_fact(event),
+                "amount": p.amount,
+                "due_date": p.due_date,
+                "visit_event_id": p.visit_event_id,
+            }
+        )
+        return self._client_reason(event.client_id)

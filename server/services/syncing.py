@@ -6,7 +6,6 @@ transaction, so a chunk is all or nothing and a retry after a lost response answ
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -14,8 +13,8 @@ from typing import Any
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
-from server.db.models import EventConflict, InboundEvent
 from server.repositories import events as events_repo
+from server.repositories.events import KnownEvent
 from server.services import events
 from server.services.access import Actor
 from server.services.devices import current_server_epoch
@@ -29,11 +28,12 @@ _AWARE = TypeAdapter(AwareDatetime)
 
 
 @dataclass
-class _Seen:
-    """An event already recorded (in an earlier push or earlier in this chunk)."""
+class _New:
+    """An event first seen in this chunk: its inbound row, numbered at the end."""
 
-    content_hash: str
-    row: InboundEvent
+    row: dict[str, Any]
+    status: str
+    reason: str | None
 
 
 def push(
@@ -42,27 +42,38 @@ def push(
     device_id = _check_device(session, actor, inbound)
     received = [(r, inbound_content_hash(r)) for r in inbound.events]
     known = events_repo.known_events(session, {r.event_id for r, _ in received})
-    seen = {eid: _Seen(row.content_hash, row) for eid, row in known.items()}
-    client_ids = {r.event.client_id for r, _ in received if r.event is not None}
-    ctx = events.Context(
-        actor.user_id, device_id, now, tz, events_repo.clients_by_id(session, client_ids)
-    )
-    new_rows: list[InboundEvent] = []
-    pending: list[tuple[uuid.UUID, InboundEvent | None, str | None]] = []
+    # Classify in chunk order: the first content seen for an id (before or in this chunk) is the
+    # recorded one; the same content again is a duplicate, other content a conflict.
+    fresh: dict[uuid.UUID, tuple[Received, str]] = {}
+    verdicts: list[tuple[Received, str, str]] = []  # (event, hash, new|duplicate|conflict)
     for r, content_hash in received:
-        earlier = seen.get(r.event_id)
-        if earlier is None:
-            row = _record(session, ctx, r, content_hash)
-            seen[r.event_id] = _Seen(content_hash, row)
-            new_rows.append(row)
-            pending.append((r.event_id, row, None))
-        elif earlier.content_hash == content_hash:
-            pending.append((r.event_id, earlier.row, "duplicate"))
+        earlier = known.get(r.event_id)
+        first = earlier.content_hash if earlier else fresh.get(r.event_id, (None, None))[1]
+        if first is None:
+            fresh[r.event_id] = (r, content_hash)
+            verdicts.append((r, content_hash, "new"))
         else:
-            _conflict(session, ctx, r, content_hash)
-            pending.append((r.event_id, None, "conflict"))
-    _number(session, new_rows)
-    results = tuple(_result(eid, row, status) for eid, row, status in pending)
+            verdicts.append((r, content_hash, "duplicate" if first == content_hash else "conflict"))
+    parsed = [r.event for r, _ in fresh.values() if r.event is not None]
+    clients = events_repo.client_facts(session, {e.client_id for e in parsed})
+    chunk = events.Chunk.load(
+        session, events.Context(actor.user_id, device_id, now, tz, clients), parsed
+    )
+    conflicts_kept = events_repo.recorded_conflicts(
+        session, {(r.event_id, h) for r, h, v in verdicts if v == "conflict"}
+    )
+    new: dict[uuid.UUID, _New] = {}
+    conflict_rows: list[dict[str, Any]] = []
+    for r, content_hash, verdict in verdicts:
+        if verdict == "new":
+            new[r.event_id] = _record(chunk, r, content_hash)
+        elif verdict == "conflict" and (r.event_id, content_hash) not in conflicts_kept:
+            conflicts_kept.add((r.event_id, content_hash))
+            conflict_rows.append(_conflict(chunk, r, content_hash))
+    chunk.write(session)
+    events_repo.insert_rows(session, "conflicts", conflict_rows)
+    _number(session, [n.row for n in new.values()])
+    results = tuple(_result(r.event_id, verdict, known, new) for r, _, verdict in verdicts)
     return PushResponse(server_epoch=current_server_epoch(session, now=now), results=results)
 
 
@@ -79,34 +90,29 @@ def _check_device(session: Session, actor: Actor, inbound: InboundPush) -> uuid.
     return device.id
 
 
-def _record(session: Session, ctx: events.Context, r: Received, content_hash: str) -> InboundEvent:
-    """Apply one new event (in a savepoint-free way: effects either all land or raise) and build
-    its inbound row; the row is inserted with its server_seq at the end of the chunk."""
-    if r.event is not None:
-        reason = events.apply_event(session, ctx, r.event)
-    else:
-        reason = r.reason or "invalid_payload"
+def _record(chunk: events.Chunk, r: Received, content_hash: str) -> _New:
+    """Apply one new event (its effects join the chunk's bulk writes) and build its inbound
+    row; the row is inserted with its server_seq at the end of the chunk."""
+    reason = chunk.apply(r.event) if r.event is not None else (r.reason or "invalid_payload")
     envelope = _envelope(r)
     if reason is not None:
-        events.open_review(
-            session,
-            ctx,
-            kind="held_event",
-            event_id=r.event_id,
-            client_id=envelope["client_id"],
-            reason=reason,
+        chunk.open_review(
+            kind="held_event", event_id=r.event_id, client_id=envelope["client_id"], reason=reason
         )
-    return InboundEvent(
-        event_id=r.event_id,
-        device_id=ctx.device_id,
-        user_id=ctx.user_id,
-        received_at=ctx.received_at,
-        content_hash=content_hash,
-        raw=r.raw,
-        status="held" if reason else "applied",
-        reason=reason,
+    status = "held" if reason else "applied"
+    ctx = chunk.ctx
+    row = {
+        "event_id": r.event_id,
+        "device_id": ctx.device_id,
+        "user_id": ctx.user_id,
+        "received_at": ctx.received_at,
+        "content_hash": content_hash,
+        "raw": r.raw,
+        "status": status,
+        "reason": reason,
         **envelope,
-    )
+    }
+    return _New(row, status, reason)
 
 
 def _envelope(r: Received) -> dict[str, Any]:
@@ -150,53 +156,53 @@ def _maybe_time(value: object) -> datetime | None:
         return None
 
 
-def _conflict(session: Session, ctx: events.Context, r: Received, content_hash: str) -> None:
-    """Keep the other content once per distinct hash, for forensics; never apply it."""
-    if events_repo.conflict_recorded(session, r.event_id, content_hash):
-        return
-    session.add(
-        EventConflict(
-            event_id=r.event_id,
-            device_id=ctx.device_id,
-            user_id=ctx.user_id,
-            received_at=ctx.received_at,
-            content_hash=content_hash,
-            raw=r.raw,
-        )
-    )
-    client_id = r.event.client_id if r.event is not None else None
-    events.open_review(
-        session,
-        ctx,
+def _conflict(chunk: events.Chunk, r: Received, content_hash: str) -> dict[str, Any]:
+    """The other content, kept once per distinct hash for forensics and never applied."""
+    ctx = chunk.ctx
+    chunk.open_review(
         kind="conflict",
         event_id=r.event_id,
-        client_id=client_id,
+        client_id=r.event.client_id if r.event is not None else None,
         reason=CONFLICT_REASON,
     )
+    return {
+        "event_id": r.event_id,
+        "device_id": ctx.device_id,
+        "user_id": ctx.user_id,
+        "received_at": ctx.received_at,
+        "content_hash": content_hash,
+        "raw": r.raw,
+    }
 
 
-def _number(session: Session, rows: Iterable[InboundEvent]) -> None:
-    """Give the new rows their server_seq, last thing before commit (see allocate_server_seqs)."""
-    rows = list(rows)
+def _number(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Give the new rows their server_seq and insert them, last thing before commit (see
+    allocate_server_seqs)."""
     if not rows:
         return
     first = events_repo.allocate_server_seqs(session, len(rows))
     for offset, row in enumerate(rows):
-        row.server_seq = first + offset
-    session.add_all(rows)
-    session.flush()
+        row["server_seq"] = first + offset
+    events_repo.insert_rows(session, "inbound", rows)
 
 
-def _result(event_id: uuid.UUID, row: InboundEvent | None, status: str | None) -> PushResult:
-    if row is None:
+def _result(
+    event_id: uuid.UUID,
+    verdict: str,
+    known: dict[uuid.UUID, KnownEvent],
+    new: dict[uuid.UUID, _New],
+) -> PushResult:
+    if verdict == "conflict":
         return PushResult(event_id=event_id, status="conflict", reason=CONFLICT_REASON)
-    if status == "duplicate":
-        return PushResult(
-            event_id=event_id, status="duplicate", server_seq=row.server_seq, reason=row.reason
-        )
+    fresh = new.get(event_id)
+    if fresh is not None:
+        seq, status, reason = fresh.row["server_seq"], fresh.status, fresh.reason
+    else:
+        k = known[event_id]
+        seq, status, reason = k.server_seq, k.status, k.reason
     return PushResult(
         event_id=event_id,
-        status="held" if row.status == "held" else "applied",
-        server_seq=row.server_seq,
-        reason=row.reason,
+        status="duplicate" if verdict == "duplicate" else "held" if status == "held" else "applied",
+        server_seq=seq,
+        reason=reason,
     )
