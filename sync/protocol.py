@@ -192,7 +192,7 @@ class OpenInvoice(WireModel):
 class ActivePromise(WireModel):
     amount: MoneyStr
     due_date: date
-    status: str  # shared.promises status: pending, partial, due, ...
+    status: str = "pending"  # shared.promises status; the server sends pending ones only
 
 
 class RecentVisit(WireModel):

@@ -5,16 +5,20 @@ whole request."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import zlib
-from typing import Annotated
+from collections.abc import Iterator
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from server.api.deps import ClockDep, DeviceActorDep, SessionDep, SettingsDep
-from server.services import syncing
+from server.services import pulling, syncing
 from shared.errors import InvalidInput, TooLarge
-from sync.protocol import MAX_PUSH_BYTES, InboundPush, PushResponse, read_push
+from sync.protocol import MAX_PUSH_BYTES, InboundPush, PullResponse, PushResponse, read_push
 
 router = APIRouter(prefix="/v1/sync", tags=["sync"])
 
@@ -83,3 +87,61 @@ def push(
     response = syncing.push(session, actor, inbound, now=clock(), tz=settings.tz)
     session.commit()
     return response
+
+
+def get_snapshot_session(request: Request) -> Iterator[Session]:
+    """A session whose transaction reads one snapshot: REPEATABLE READ on PostgreSQL (a pull page
+    must not mix data committed at different moments), SQLite's own transaction otherwise. Opened
+    here, before anything else runs in it, because the level is fixed at a transaction's start."""
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    with factory() as session:
+        bind = session.get_bind()
+        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        yield session
+
+
+SnapshotSessionDep = Annotated[Session, Depends(get_snapshot_session)]
+_GZIP_FROM = 1024  # bytes: below this gzip saves nothing worth a header
+
+_PULL_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {
+        "description": "`not_authenticated`, `invalid_token`, `device_revoked`, "
+        "`device_token_required`"
+    },
+    409: {
+        "description": "`resync_required`: the cursor is malformed, of another server epoch, "
+        "or older than the change log keeps; pull again from an empty cursor"
+    },
+    422: {"description": "`invalid_input`: limit outside 1..1000"},
+}
+
+
+@router.get("/pull", response_model=PullResponse, responses=_PULL_ERRORS)
+def pull(
+    request: Request,
+    actor: DeviceActorDep,
+    session: SnapshotSessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    limit: Annotated[int, Query(ge=1, le=pulling.MAX_LIMIT)] = pulling.DEFAULT_LIMIT,
+) -> Response:
+    """The collector's changes after `cursor` (empty: the whole scope), one page in one snapshot.
+    Gzip when the client accepts it."""
+    page = pulling.pull(
+        session,
+        actor,
+        cursor,
+        limit=limit,
+        now=clock(),
+        tz=settings.tz,
+        edges=settings.aging_edges,
+    )
+    session.commit()  # only ever the server epoch of a brand-new database
+    body = page.model_dump_json(exclude_none=True).encode()
+    headers = {"Vary": "Accept-Encoding"}
+    if len(body) >= _GZIP_FROM and "gzip" in request.headers.get("accept-encoding", "").lower():
+        body = gzip.compress(body, compresslevel=6)
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type="application/json", headers=headers)

@@ -7,15 +7,26 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from server.db.models import ChangeLog, Client, SyncCounter
+from server.db.models import (
+    ChangeLog,
+    Client,
+    InboundEvent,
+    Invoice,
+    LedgerEntry,
+    Promise,
+    SyncCounter,
+    Visit,
+)
 from server.repositories.events import SERVER_SEQ
+from shared.money import ZERO
 
 CHANGE_FLOOR = "change_floor"
 _BATCH = 2000  # rows per upsert: 7 parameters each stays under SQLite's 32,766
@@ -108,9 +119,7 @@ def raise_floor(session: Session, floor: int) -> None:
 
 def delete_removes_before(session: Session, seq: int) -> int:
     """Forget `remove` rows older than `seq` (the only rows that never go stale by themselves)."""
-    result = session.execute(
-        delete(ChangeLog).where(ChangeLog.op == "remove", ChangeLog.seq < seq)
-    )
+    result = session.execute(delete(ChangeLog).where(ChangeLog.op == "remove", ChangeLog.seq < seq))
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -147,3 +156,93 @@ def scope_versions(session: Session, user_id: uuid.UUID) -> list[tuple[uuid.UUID
         select(Client.id, Client.version, Client.balance).where(Client.collector_id == user_id)
     ).all()
     return [(r[0], int(r[1]), r[2]) for r in rows]
+
+
+# --- what a client put carries (computed when read) -------------------------------------------
+
+
+def open_invoices(
+    session: Session, client_ids: Collection[uuid.UUID]
+) -> list[tuple[uuid.UUID, str, date, Decimal]]:
+    """(client id, number, due date, balance) of invoices with a balance, oldest due first."""
+    if not client_ids:
+        return []
+    rows = session.execute(
+        select(Invoice.client_id, Invoice.number, Invoice.due_date, Invoice.balance)
+        .where(Invoice.client_id.in_(client_ids), Invoice.balance != ZERO)
+        .order_by(Invoice.client_id, Invoice.due_date, Invoice.number)
+    ).all()
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def recent_visits(
+    session: Session, client_ids: Collection[uuid.UUID], per_client: int
+) -> list[tuple[uuid.UUID, datetime, str]]:
+    """(client id, device time, outcome) of each client's last `per_client` visits, newest
+    first (a window function: both engines have row_number)."""
+    if not client_ids:
+        return []
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=Visit.client_id,
+            order_by=(Visit.device_time.desc(), Visit.id.desc()),
+        )
+        .label("rank")
+    )
+    inner = (
+        select(Visit.client_id, Visit.device_time, Visit.outcome, rank)
+        .where(Visit.client_id.in_(client_ids))
+        .subquery()
+    )
+    rows = session.execute(
+        select(inner.c.client_id, inner.c.device_time, inner.c.outcome)
+        .where(inner.c.rank <= per_client)
+        .order_by(inner.c.client_id, inner.c.rank)
+    ).all()
+    return [(r[0], _aware(r[1]), r[2]) for r in rows]
+
+
+def promises_due_since(
+    session: Session, client_ids: Collection[uuid.UUID], since: date
+) -> list[tuple[uuid.UUID, datetime, date, Decimal]]:
+    """(client id, made at, due date, amount) of promises due on or after `since`."""
+    if not client_ids:
+        return []
+    rows = session.execute(
+        select(Promise.client_id, Promise.device_time, Promise.due_date, Promise.amount)
+        .where(Promise.client_id.in_(client_ids), Promise.due_date >= since)
+        .order_by(Promise.client_id, Promise.due_date, Promise.id)
+    ).all()
+    return [(r[0], _aware(r[1]), r[2], r[3]) for r in rows]
+
+
+def standing_payments_since(
+    session: Session, client_ids: Collection[uuid.UUID], since: date
+) -> list[tuple[uuid.UUID, datetime, Decimal]]:
+    """(client id, paid at, amount > 0) of payments effective on or after `since` that were not
+    reversed. Paid at is the phone's time of a synced payment, else when it was recorded."""
+    if not client_ids:
+        return []
+    reversal = aliased(LedgerEntry)
+    rows = session.execute(
+        select(
+            LedgerEntry.client_id,
+            func.coalesce(InboundEvent.device_time, LedgerEntry.recorded_at),
+            LedgerEntry.amount,
+        )
+        .outerjoin(InboundEvent, InboundEvent.event_id == LedgerEntry.event_id)
+        .where(
+            LedgerEntry.client_id.in_(client_ids),
+            LedgerEntry.kind == "payment",
+            LedgerEntry.effective_date >= since,
+            ~exists().where(reversal.reverses_id == LedgerEntry.id),
+        )
+    ).all()
+    return [(r[0], _aware(r[1]), -r[2]) for r in rows]
+
+
+def _aware(value: datetime | str) -> datetime:
+    """SQLite hands back a coalesce() of datetimes as text, and plain columns naive."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from server.db.models import AuditLog, Client, Invoice
 from server.repositories import clients as clients_repo
+from server.services import changes
 from server.services.access import Actor, check_client_visible, require_office
 from shared.aging import DEFAULT_EDGES
 from shared.clients import (
@@ -188,8 +189,8 @@ def assign_collector(
             )
         new_id = user.id
     if new_id != client.collector_id:
+        old_id = client.collector_id
         client.collector_id = new_id
-        client.version = Client.version + 1  # in SQL: the ledger bumps it with UPDATEs too
         session.add(
             AuditLog(
                 actor_id=actor.user_id,
@@ -200,4 +201,7 @@ def assign_collector(
             )
         )
         session.flush()
+        # Last in the transaction: remove from the old scope, full put (version bumped) to the new.
+        changes.client_reassigned(session, client.id, old_id, new_id)
+        session.refresh(client)
     return client_detail(session, actor, client_id, today=today, edges=edges)
