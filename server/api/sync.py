@@ -84,9 +84,7 @@ def push(
     clock: ClockDep,
 ) -> PushResponse:
     """Record and apply a chunk of field events in one transaction (sync-protocol.md)."""
-    response = syncing.push(session, actor, inbound, now=clock(), tz=settings.tz)
-    session.commit()
-    return response
+    return syncing.push_and_commit(session, actor, inbound, now=clock(), tz=settings.tz)
 
 
 def get_snapshot_session(request: Request) -> Iterator[Session]:

@@ -126,9 +126,10 @@ _BULK_MODELS: Mapping[str, type[Any]] = {
 
 
 def insert_rows(session: Session, kind: str, rows: Sequence[dict[str, Any]]) -> None:
-    """One executemany (insertmanyvalues) for a list of rows with the same keys."""
+    """One executemany (insertmanyvalues) for a list of rows with the same keys, on the session's
+    connection: a Core insert, without the ORM bulk path's per-row bookkeeping."""
     if rows:
-        session.execute(insert(_BULK_MODELS[kind]), list(rows))
+        session.connection().execute(insert(_BULK_MODELS[kind]), list(rows))
 
 
 def events_of_device(session: Session, device_id: uuid.UUID) -> Sequence[InboundEvent]:

@@ -215,11 +215,12 @@ _MOVE_INVOICE = (
 def insert_entries(
     session: Session, entries: Sequence[dict[str, Any]], allocations: Sequence[dict[str, Any]]
 ) -> None:
-    """Entries (ids already set) and their allocations, one executemany each."""
+    """Entries (ids already set) and their allocations, one Core executemany each."""
+    conn = session.connection()
     if entries:
-        session.execute(insert(LedgerEntry), list(entries))
+        conn.execute(insert(LedgerEntry), list(entries))
     if allocations:
-        session.execute(insert(LedgerAllocation), list(allocations))
+        conn.execute(insert(LedgerAllocation), list(allocations))
 
 
 def move_projections(

@@ -1,16 +1,19 @@
 """The push use case (sync-protocol.md, "Push"): record every event of a chunk once, apply its
-effect, and answer one result per event. Never commits: the route commits the whole chunk in one
-transaction, so a chunk is all or nothing and a retry after a lost response answers `duplicate`.
+effect, and answer one result per event. `push` never commits: `push_and_commit` (the route) commits
+the whole chunk in one transaction, so a chunk is all or nothing and a retry after a lost response
+answers `duplicate`.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.repositories import events as events_repo
@@ -18,12 +21,14 @@ from server.repositories.events import KnownEvent
 from server.services import events
 from server.services.access import Actor
 from server.services.devices import current_server_epoch
-from shared.errors import Forbidden, Unauthenticated
+from shared.errors import Forbidden, RateLimited, Unauthenticated
 from sync.hashing import inbound_content_hash
 from sync.protocol import InboundEvent as Received
 from sync.protocol import InboundPush, PushResponse, PushResult
 
 CONFLICT_REASON = "same_event_id_different_content"
+RACE_RETRY_AFTER_S = 1
+log = logging.getLogger(__name__)
 _AWARE = TypeAdapter(AwareDatetime)
 
 
@@ -34,6 +39,32 @@ class _New:
     row: dict[str, Any]
     status: str
     reason: str | None
+
+
+def push_and_commit(
+    session: Session, actor: Actor, inbound: InboundPush, *, now: datetime, tz: tzinfo
+) -> PushResponse:
+    """`push` in its own transaction, committed.
+
+    Two pushes of the same event_id from two connections (a retry racing its original through
+    another device, or a supervisor importing an exported outbox) both see the id as new; the
+    second to insert it waits for the first and then fails on the unique key. The loser's chunk
+    is rolled back and run once more in a new transaction, which sees the winner's rows and
+    answers `duplicate` (or `conflict`). Losing twice answers 429 with Retry-After: the phone
+    retries the same events (sync-protocol.md), never a 500."""
+    for attempt in (1, 2):
+        try:
+            response = push(session, actor, inbound, now=now, tz=tz)
+            session.commit()
+            return response
+        except IntegrityError:
+            session.rollback()
+            log.warning("push lost a race on a unique key (attempt %d)", attempt, exc_info=True)
+    raise RateLimited(
+        "another push of the same events is being recorded; retry",
+        retry_after_s=RACE_RETRY_AFTER_S,
+        code="push_in_progress",
+    )
 
 
 def push(

@@ -408,3 +408,28 @@ class TestRequestRefusals:
         assert revoked.status_code == 200, revoked.text
         assert push(client, phone, events).status_code == 401
         assert written_counts(session) == before
+
+
+def test_a_push_losing_its_race_twice_is_retryable_not_a_500(
+    client: TestClient, session: Session, phone: Phone, make_client, monkeypatch
+) -> None:
+    """Past the one retry in a new transaction (tests/server/test_sync_push_race.py), the phone
+    is told to retry later: 429 with Retry-After, nothing written."""
+    from sqlalchemy.exc import IntegrityError
+
+    from server.services import syncing
+
+    calls: list[int] = []
+
+    def always_loses(*args: object, **kwargs: object) -> None:
+        calls.append(1)
+        raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+
+    monkeypatch.setattr(syncing, "push", always_loses)
+    c = make_client(collector=phone.user)
+    before = written_counts(session)
+    r = push(client, phone, [payment(phone, c.id, "10.00")])
+    assert (r.status_code, r.headers["Retry-After"]) == (429, "1")
+    assert r.json()["error"]["code"] == "push_in_progress"
+    assert len(calls) == 2
+    assert written_counts(session) == before
