@@ -34,17 +34,35 @@ def clients_changed(session: Session, client_ids: Collection[uuid.UUID]) -> None
     counter, one upsert)."""
     if not client_ids:
         return
-    owned = [
-        (cid, owner)
-        for cid, owner in changes_repo.bump_versions(session, client_ids)
-        if owner is not None
-    ]
-    if not owned:
+    clients_put(session, changes_repo.bump_versions(session, client_ids))
+
+
+def clients_put(session: Session, owned: Sequence[tuple[uuid.UUID, uuid.UUID | None]]) -> None:
+    """A `put` for each (client id, collector id) whose version the caller already bumped (or
+    that is new); unassigned clients have no scope. Two statements."""
+    scoped = [(cid, owner) for cid, owner in owned if owner is not None]
+    if not scoped:
         return
-    first = events_repo.allocate_server_seqs(session, len(owned))
+    first = events_repo.allocate_server_seqs(session, len(scoped))
     changes_repo.upsert(
         session,
-        [ChangeRow(owner, CLIENT, cid, first + i, "put") for i, (cid, owner) in enumerate(owned)],
+        [ChangeRow(owner, CLIENT, cid, first + i, "put") for i, (cid, owner) in enumerate(scoped)],
+    )
+
+
+def clients_removed(
+    session: Session, items: Sequence[tuple[uuid.UUID, uuid.UUID]], reason: str = REASSIGNED
+) -> None:
+    """A `remove` of each (client id, former collector id) from that collector's scope."""
+    if not items:
+        return
+    first = events_repo.allocate_server_seqs(session, len(items))
+    changes_repo.upsert(
+        session,
+        [
+            ChangeRow(old, CLIENT, cid, first + i, "remove", reason)
+            for i, (cid, old) in enumerate(items)
+        ],
     )
 
 
@@ -83,10 +101,7 @@ def client_reassigned(
         clients_changed(session, [client_id])
         return
     if old_collector is not None:
-        seq = events_repo.allocate_server_seqs(session, 1)
-        changes_repo.upsert(
-            session, [ChangeRow(old_collector, CLIENT, client_id, seq, "remove", REASSIGNED)]
-        )
+        clients_removed(session, [(client_id, old_collector)])
     clients_changed(session, [client_id])
 
 

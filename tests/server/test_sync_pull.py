@@ -19,6 +19,7 @@ from server.db.models import Client
 from server.repositories import events as events_repo
 from server.services import changes
 from server.services.devices import rotate_server_epoch
+from server.services.ledger_import.service import ImportOptions, import_records
 from sync.checksum import scope_checksum
 from sync.protocol import ClientData, PullResponse
 from tests.server.conftest import FakeClock, Login
@@ -332,3 +333,70 @@ def test_revoked_device_is_401(client: TestClient, phone: Phone, make_user: Make
     r = client.post(f"/v1/devices/{phone.device_id}/revoke", headers=admin.headers)
     assert r.status_code == 200, r.text
     assert _code(pull(client, phone)) == (401, "device_revoked")
+
+
+def _records(rows: list[tuple[str, str, str, str | None]]) -> list[dict[str, object]]:
+    """(client code, invoice number, saldo, gestor) rows of an import."""
+    return [
+        {
+            "codigo_cliente": code,
+            "nombre_cliente": f"Cliente {code}",
+            "factura": number,
+            "fecha_vencimiento": "30/09/2026",
+            "valor": "100000,00",
+            "saldo": saldo,
+            "gestor": gestor or "",
+        }
+        for code, number, saldo, gestor in rows
+    ]
+
+
+def _import(session: Session, rows: list[tuple[str, str, str, str | None]]) -> None:
+    options = ImportOptions(
+        filename="cartera.csv", sha256=uuid.uuid4().hex, as_of=date(2026, 11, 23)
+    )
+    summary = import_records(session, _records(rows), options)
+    assert summary.written, summary
+    session.commit()
+
+
+def test_import_puts_every_affected_client_and_moves_reassigned_ones(
+    client: TestClient, session: Session, phone: Phone, make_user: MakeUser
+) -> None:
+    login_b = make_user("collector")
+    phone_b = register_phone(client, login_b)
+    a, b = phone.user.username, login_b.user.username
+    tag = uuid.uuid4().hex[:6]
+    x, y, z, w, n = (f"{k}-{tag}" for k in "XYZWN")
+    _, a0, _ = drain(client, phone)
+    _, b0, _ = drain(client, phone_b)
+    first = [
+        (x, f"F1-{tag}", "100000,00", a),
+        (y, f"F2-{tag}", "40000,00", a),
+        (z, f"F3-{tag}", "0,00", a),
+        (w, f"F4-{tag}", "70000,00", b),
+        (n, f"F5-{tag}", "10000,00", None),
+    ]
+    _import(session, first)
+    seen_a, last_a, _ = drain(client, phone, a0.next_cursor)
+    by_code = {ch.data["code"]: ch for ch in seen_a}
+    assert sorted(by_code) == sorted([x, y, z])
+    assert {c: by_code[c].data["balance"] for c in by_code} == {
+        x: "100000.00",
+        y: "40000.00",
+        z: "0.00",
+    }
+    seen_b, last_b, _ = drain(client, phone_b, b0.next_cursor)
+    assert [ch.data["code"] for ch in seen_b] == [w]
+    # The same file again changes nothing: nothing to pull.
+    _import(session, first)
+    assert page(client, phone, last_a.next_cursor).changes == ()
+    # A new balance for X, Y given to B.
+    _import(session, [(x, f"F1-{tag}", "60000,00", a), (y, f"F2-{tag}", "40000,00", b)])
+    seen_a2, end_a, _ = drain(client, phone, last_a.next_cursor)
+    ids = {by_code[x].id: x, by_code[y].id: y}
+    assert sorted((ids[ch.id], ch.op) for ch in seen_a2) == [(x, "put"), (y, "remove")]
+    assert [ch.data["balance"] for ch in seen_a2 if ch.op == "put"] == ["60000.00"]
+    assert end_a.scope_checksum is not None and end_a.scope_checksum.clients == 2
+    seen_b2, _, _ = drain(client, phone_b, last_b.next_cursor)
+    assert [(ch.data["code"], ch.op) for ch in seen_b2] == [(y, "put")]

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from server.db.base import Base, utcnow
 from server.db.models import AuditLog, Client, ImportBatch, Invoice
 from server.repositories import imports as imports_repo
+from server.services import changes as change_log
 from server.services.ledger_import.ids import TimeOrderedIds
 from server.services.ledger_import.posting import BulkPosting, bulk_insert, write_posting
 from server.services.ledger_import.reader import RawRow, read_sheet
@@ -276,6 +277,9 @@ class _Plan:
     # _INVOICE_COLUMNS order, amounts in cents
     new_invoices: list[tuple[Any, ...]] = field(default_factory=list)
     invoice_changes: list[dict[str, Any]] = field(default_factory=list)
+    # the collector each client of the file has after the import (its pull scope)
+    owners: dict[uuid.UUID, uuid.UUID | None] = field(default_factory=dict)
+    invoice_clients: set[uuid.UUID] = field(default_factory=set)  # an invoice's dates changed
 
     def __post_init__(self) -> None:
         self.posting = BulkPosting(ids=self.ids)
@@ -348,6 +352,8 @@ def _plan_clients(
                         "to": changes["collector_id"],
                     })  # fmt: skip
         ids[code] = client_id
+        kept = existing.collector_id if existing is not None else None
+        plan.owners[client_id] = fields.get("collector_id", kept)
     return ids
 
 
@@ -386,6 +392,7 @@ def _plan_existing_invoice(
         changes["issue_date"] = row.issue_date
     if changes:
         plan.invoice_changes.append({"id": existing.id, **changes})
+        plan.invoice_clients.add(existing.client_id)
         summary.invoices_updated += 1
     difference = row.balance - existing.balance if row.balance is not None else Decimal("0.00")
     if difference:
@@ -422,6 +429,8 @@ def _write(session: Session, plan: _Plan, options: ImportOptions, summary: Impor
         session.execute(update(Client), plan.client_changes)
     if plan.invoice_changes:
         session.execute(update(Invoice), plan.invoice_changes)
+    changed = {c["id"] for c in plan.client_changes} | plan.invoice_clients
+    affected = changed | {c["id"] for c in plan.new_clients} | set(posting.client_deltas)
     write_posting(
         session,
         posting,
@@ -429,7 +438,7 @@ def _write(session: Session, plan: _Plan, options: ImportOptions, summary: Impor
         import_batch_id=batch.id,
         created_by=options.user_id,
         recorded_at=utcnow(),
-        touched_clients=[c["id"] for c in plan.client_changes],
+        touched_clients=changed,
     )
     audit: list[dict[str, Any]] = [{
         "actor_id": options.user_id, "action": "client.assigned", "entity": "client",
@@ -444,6 +453,11 @@ def _write(session: Session, plan: _Plan, options: ImportOptions, summary: Impor
                     "adjustments_net": f"{summary.adjustments_net:.2f}"},
     })  # fmt: skip
     session.execute(insert(_table(AuditLog)), audit)
+    # Last, so the server_seq counter stays locked only until the commit that follows.
+    change_log.clients_removed(
+        session, [(a["client_id"], a["from"]) for a in plan.assignments if a["from"] is not None]
+    )
+    change_log.clients_put(session, [(cid, plan.owners[cid]) for cid in sorted(affected)])
     summary.written = True
     batch.summary = summary.model_dump(mode="json")
     session.flush()
