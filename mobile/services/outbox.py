@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from mobile.data.models import OutboxRow
@@ -50,3 +50,36 @@ def apply_push_results(
             row.server_seq = result.server_seq
             row.status_reason = result.reason
             row.acked_at = now
+            row.last_error = None
+
+
+def record_attempt(db: sessionmaker[Session], event_ids: Sequence[str]) -> None:
+    """Count a push of these rows before it is sent, so even a push the process dies in counts."""
+    with db.begin() as session:
+        session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.event_id.in_(event_ids))
+            .values(attempts=OutboxRow.attempts + 1)
+        )
+
+
+def record_error(db: sessionmaker[Session], event_ids: Sequence[str], error: str) -> None:
+    """Why the last push of these rows failed (shown on the sync screen); they stay pending."""
+    with db.begin() as session:
+        session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.event_id.in_(event_ids), OutboxRow.state == "pending")
+            .values(last_error=error[:1000])
+        )
+
+
+def requeue_recorded(session: Session) -> int:
+    """After a server epoch change (a restored backup), every row the old server recorded
+    (acked within the retention, or held) is pending again: the restored database may not have
+    it, and a re-push of one it has answers `duplicate`. Conflict rows stay as they are."""
+    result = session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.state.in_(("acked", "held")))
+        .values(state="pending", server_seq=None, acked_at=None, status_reason=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
