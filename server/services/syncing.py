@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from server.repositories import events as events_repo
 from server.repositories.events import KnownEvent
-from server.services import events
+from server.services import changes, events
 from server.services.access import Actor
 from server.services.devices import current_server_epoch
 from shared.errors import Forbidden, RateLimited, Unauthenticated
@@ -104,6 +104,11 @@ def push(
     chunk.write(session)
     events_repo.insert_rows(session, "conflicts", conflict_rows)
     _number(session, [n.row for n in new.values()])
+    # Last, so the change rows get seqs above the events they reflect (a pull that sees a
+    # client's new balance has already seen the events' acknowledgements).
+    changes.clients_changed(session, chunk.changed_clients)
+    held = [(eid, "held", n.reason) for eid, n in new.items() if n.reason is not None]
+    changes.event_statuses(session, actor.user_id, held)
     results = tuple(_result(r.event_id, verdict, known, new) for r, _, verdict in verdicts)
     return PushResponse(server_epoch=current_server_epoch(session, now=now), results=results)
 

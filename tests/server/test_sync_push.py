@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import (
+    ChangeLog,
     EventConflict,
     InboundEvent,
     LedgerEntry,
@@ -433,3 +434,42 @@ def test_a_push_losing_its_race_twice_is_retryable_not_a_500(
     assert r.json()["error"]["code"] == "push_in_progress"
     assert len(calls) == 2
     assert written_counts(session) == before
+
+
+class TestChangeLog:
+    def test_touched_clients_and_held_events_get_changes_after_the_events_seqs(
+        self, client: TestClient, session: Session, phone: Phone, make_client, make_user
+    ) -> None:
+        mine, untouched = make_client(collector=phone.user), make_client(collector=phone.user)
+        closed = make_client(collector=phone.user, status="closed")
+        other_user = make_user("collector").user
+        theirs = make_client(collector=other_user)
+        events = [
+            payment(phone, mine.id, "1000.00"),
+            visit(phone, theirs.id),
+            promise(phone, closed.id, "5000.00"),
+            payment(phone, uuid.uuid4(), "700.00"),  # unknown client: suspense, no client row
+        ]
+        results = push(client, phone, events).json()["results"]
+        last_event_seq = max(r["server_seq"] for r in results)
+        rows = session.scalars(select(ChangeLog).order_by(ChangeLog.seq)).all()
+        puts = {(r.user_id, r.entity_id) for r in rows if r.entity == "client"}
+        assert puts == {
+            (phone.user.id, mine.id),
+            (phone.user.id, closed.id),
+            (other_user.id, theirs.id),
+        }
+        assert untouched.id not in {r.entity_id for r in rows}
+        held = [(r.entity_id, r.data) for r in rows if r.entity == "event_status"]
+        assert held == [
+            (uuid.UUID(events[1]["event_id"]), {"status": "held", "note": "client_reassigned"}),
+            (uuid.UUID(events[2]["event_id"]), {"status": "held", "note": "client_closed"}),
+            (uuid.UUID(events[3]["event_id"]), {"status": "held", "note": "client_unknown"}),
+        ]
+        assert all(r.seq > last_event_seq and r.op == "put" for r in rows)
+        # A retry changes nothing: no new seqs for duplicates.
+        push(client, phone, events)
+        session.expire_all()
+        assert [r.seq for r in session.scalars(select(ChangeLog).order_by(ChangeLog.seq))] == [
+            r.seq for r in rows
+        ]
