@@ -1,0 +1,77 @@
+"""Fixtures of the in-process sync fault suite: the real app on SQLite and on PostgreSQL (a
+database of its own, so it never races the server tests' one), and a migrated phone template."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from server.db import migrate
+from server.db.engine import make_engine
+from server.main import create_app
+from tests.sync.rig import make_phone_template, server_settings
+
+POSTGRES_ENV = "RECAUDO_TEST_POSTGRES_URL"
+
+
+def _postgres_url() -> str | None:
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        if os.environ.get("RECAUDO_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{POSTGRES_ENV} is required in CI and is not set")
+        return None
+    url = make_url(base)
+    name = f"{url.database}_sync_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def sync_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('syncdb') / 'recaudo.db'}"
+    else:
+        pg = _postgres_url()
+        if pg is None:
+            pytest.skip(f"{POSTGRES_ENV} not set")
+        url = pg
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def sync_engine(sync_db_url: str) -> Iterator[Engine]:
+    engine = make_engine(sync_db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def phone_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_phone_template(tmp_path_factory.mktemp("phone") / "template.db")
+
+
+@pytest.fixture
+def sync_app(sync_db_url: str, tmp_path: Path) -> FastAPI:
+    return create_app(server_settings(sync_db_url, tmp_path))
+
+
+@pytest.fixture
+def server(sync_app: FastAPI) -> Iterator[TestClient]:
+    """The app with no faults in between (the office, and the far end of every phone's link)."""
+    with TestClient(sync_app, raise_server_exceptions=False) as client:
+        yield client

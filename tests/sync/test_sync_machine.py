@@ -1,0 +1,257 @@
+"""The sync fault suite, in-process: a Hypothesis state machine over the real app (SQLite and
+PostgreSQL) and three phones (two for one collector) driven through the phone's real services,
+each behind a link that drops, loses, duplicates, holds and replays, truncates and tampers with
+requests. The invariants of sync-protocol.md are checked after every step and at quiescence
+(network healed, every phone synced twice)."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import ClassVar
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import Engine, select
+
+from mobile.data.models import OutboxRow
+from mobile.services import recording
+from server.db.models import Client, InboundEvent
+from shared.calendar import business_date
+from shared.errors import Conflict
+from tests.sync.faults import FAULTS, Fault
+from tests.sync.invariants import check_always, check_quiescent, outbox_snapshot
+from tests.sync.rig import World, open_world, push_pending
+from tests.sync.wire import wire_events
+
+# Small chunks so a backlog takes several requests and a fault can split it.
+CHUNK = 3
+LAYOUT = {"ana": 2, "beto": 1, "caro": 0}  # caro has no phone: she only receives clients
+TZ = "America/Bogota"
+
+cents = st.one_of(
+    st.integers(min_value=1, max_value=10**8),  # up to a million pesos
+    st.integers(min_value=10**8, max_value=10**17),  # large, up to the largest amount allowed
+)
+amounts = cents.map(lambda c: Decimal(c) / 100)
+skews = st.sampled_from([timedelta(0), timedelta(days=365), timedelta(days=-365)])
+fault_plans = st.lists(st.sampled_from(FAULTS), max_size=4)
+
+
+class SyncMachine(RuleBasedStateMachine):
+    # Set by the test before the run: the app, its engine and where phone files go.
+    engine: ClassVar[Engine]
+    app: ClassVar[FastAPI]
+    server: ClassVar[TestClient]
+    template: ClassVar[Path]
+    workdir: ClassVar[Path]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.world: World = open_world(
+            self.engine, self.app, self.server, self.template, self.workdir, LAYOUT
+        )
+        self.rng = random.Random(0)
+        self.closed: set[uuid.UUID] = set()
+
+    @initialize(seed=st.integers(0, 2**32))
+    def seed(self, seed: int) -> None:
+        self.rng.seed(seed)
+
+    # --- field work on the phones ---------------------------------------------------------
+
+    def _targets(self) -> list[uuid.UUID]:
+        return [*self.world.office.clients, self.world.office.unknown_client]
+
+    @rule(data=st.data(), amount=amounts)
+    def collect(self, data: st.DataObject, amount: Decimal) -> None:
+        phone = data.draw(st.sampled_from(self.world.phones))
+        client = data.draw(st.sampled_from(self._targets()))
+        receipt = recording.record_payment(
+            phone.db, client_id=client, amount=amount, method="cash", now=phone.now()
+        )
+        assert receipt.receipt_no.startswith(phone.device_code + "-")
+
+    @rule(data=st.data())
+    def visit(self, data: st.DataObject) -> None:
+        phone = data.draw(st.sampled_from(self.world.phones))
+        client = data.draw(st.sampled_from(self._targets()))
+        recording.record_visit(phone.db, client_id=client, outcome="contacted", now=phone.now())
+
+    @rule(data=st.data(), amount=amounts)
+    def promise(self, data: st.DataObject, amount: Decimal) -> None:
+        phone = data.draw(st.sampled_from(self.world.phones))
+        client = data.draw(st.sampled_from(self._targets()))
+        now = phone.now()
+        recording.record_promise(
+            phone.db, client_id=client, amount=amount, due_date=now.date(), now=now
+        )
+
+    @rule(data=st.data())
+    def void(self, data: st.DataObject) -> None:
+        phone = data.draw(st.sampled_from(self.world.phones))
+        with phone.db() as session:
+            paid = session.scalars(
+                select(OutboxRow).where(OutboxRow.type == "payment.collected")
+            ).all()
+            voided = set(
+                session.scalars(
+                    select(OutboxRow.ref_event_id).where(OutboxRow.type == "payment.voided")
+                )
+            )
+        if not paid:
+            return
+        target = data.draw(st.sampled_from(paid))
+        now = phone.now()
+        same_day = business_date(datetime.fromisoformat(target.device_time), TZ) == business_date(
+            now, TZ
+        )
+        try:
+            recording.void_payment(
+                phone.db, payment_event_id=target.event_id, reason="recibo errado", now=now, tz=TZ
+            )
+        except Conflict as exc:
+            expected = "void_window_closed" if not same_day else "payment_already_voided"
+            assert exc.code == expected
+        else:
+            assert same_day and target.event_id not in voided
+
+    @rule(data=st.data(), skew=skews)
+    def phone_clock(self, data: st.DataObject, skew: timedelta) -> None:
+        """A phone's clock is set a year off (or fixed again): device time is data, never order."""
+        data.draw(st.sampled_from(self.world.phones)).skew = skew
+
+    @rule(data=st.data())
+    def restart_phone(self, data: st.DataObject) -> None:
+        """Kill and start the app again (migrations run): the outbox comes back unchanged."""
+        phone = data.draw(st.sampled_from(self.world.phones))
+        before = outbox_snapshot(phone)
+        phone.restart()
+        assert outbox_snapshot(phone) == before
+
+    # --- the network ----------------------------------------------------------------------
+
+    @rule(data=st.data(), faults=fault_plans, tamper=st.sampled_from(["malformed", "conflict"]))
+    def sync(self, data: st.DataObject, faults: list[Fault], tamper: str) -> None:
+        phone = data.draw(st.sampled_from(self.world.phones))
+        phone.transport.plan(faults)
+        phone.transport.wire_events = wire_events(tamper, random.Random(self.rng.random()))
+        outcome = push_pending(phone, chunk=CHUNK)
+        event(f"sync: {outcome.error or 'ok'}")
+
+    @rule()
+    def replay_held(self) -> None:
+        """Requests stuck in the network arrive now, late and in any order."""
+        self.world.network.release_held(self.rng)
+
+    @rule()
+    def heal_and_drain(self) -> None:
+        self._quiesce()
+
+    # --- the office -----------------------------------------------------------------------
+
+    @rule(data=st.data(), to=st.sampled_from([*LAYOUT, None]))
+    def reassign(self, data: st.DataObject, to: str | None) -> None:
+        client = data.draw(st.sampled_from(self.world.office.clients))
+        assert self.world.office.reassign(self.server, client, to) == 200
+
+    @precondition(lambda self: len(self.closed) < 2)
+    @rule(data=st.data())
+    def close_client(self, data: st.DataObject) -> None:
+        client = data.draw(st.sampled_from(self.world.office.clients))
+        self.world.office.close_client(client)
+        self.closed.add(client)
+
+    # --- invariants -----------------------------------------------------------------------
+
+    @invariant()
+    def always(self) -> None:
+        errors = [d for d in self.world.network.log if d.status and d.status >= 500]
+        assert not errors, f"the server failed: {errors}"
+        check_always(self.world.office.session, self.world.phones, self.world.network.injected)
+
+    def _quiesce(self) -> None:
+        """Heal the network, let held requests arrive, and sync every phone twice: within those
+        two cycles nothing may stay pending (liveness), and then every invariant holds."""
+        world = self.world
+        for phone in world.phones:
+            phone.transport.heal()
+            phone.transport.wire_events = None
+        world.network.release_held(self.rng)
+        for _ in range(2):
+            for phone in world.phones:
+                outcome = push_pending(phone, chunk=CHUNK)
+                assert outcome.ok, f"{phone.name} could not sync on a healthy network: {outcome}"
+        session = world.office.session
+        session.expire_all()
+        check_always(session, world.phones, world.network.injected)
+        check_quiescent(session, world.phones)
+        self._check_held_reasons()
+
+    def _check_held_reasons(self) -> None:
+        """Money at a closed, reassigned or unknown client is held, never refused or lost."""
+        session = self.world.office.session
+        clients = {c.id: c for c in session.scalars(select(Client))}
+        for e in session.scalars(
+            select(InboundEvent).where(InboundEvent.type == "payment.collected")
+        ):
+            if str(e.event_id) in self.world.network.injected:
+                continue
+            client = clients.get(e.client_id) if e.client_id else None
+            if client is None:
+                assert (e.status, e.reason) == ("held", "client_unknown")
+            elif e.status == "held":
+                assert e.reason in ("client_closed", "client_reassigned")
+
+    def teardown(self) -> None:
+        try:
+            self._quiesce()
+        finally:
+            self.world.close()
+
+
+def run_machine(
+    engine: Engine, app: FastAPI, server: TestClient, template: Path, workdir: Path
+) -> None:
+    SyncMachine.engine = engine
+    SyncMachine.app = app
+    SyncMachine.server = server
+    SyncMachine.template = template
+    SyncMachine.workdir = workdir
+    current = settings()
+    run_state_machine_as_test(
+        SyncMachine,
+        settings=settings(
+            current,
+            # The default profile's 60 examples cost too much here; chaos runs its own count.
+            max_examples=min(current.max_examples, 12)
+            if current.max_examples <= 60
+            else current.max_examples,
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+        ),
+    )
+
+
+def test_sync_under_faults(
+    sync_engine: Engine,
+    sync_app: FastAPI,
+    server: TestClient,
+    phone_template: Path,
+    tmp_path: Path,
+) -> None:
+    run_machine(sync_engine, sync_app, server, phone_template, tmp_path)
