@@ -12,7 +12,8 @@ import json
 import tempfile
 import time
 import uuid
-from datetime import datetime, time as day_time
+from datetime import date, datetime
+from datetime import time as day_time
 from pathlib import Path
 
 from sqlalchemy import select
@@ -29,7 +30,7 @@ from shared.aging import DEFAULT_EDGES
 from shared.calendar import business_tz
 from shared.scenario import reference_scenario
 
-AS_OF_DAY = datetime(2026, 11, 23).date()
+AS_OF_DAY = date(2026, 11, 23)
 TARGET_BYTES = 120
 ROUNDS = 5
 
