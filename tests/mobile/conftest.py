@@ -15,6 +15,22 @@ from mobile.data.migrate import open_database
 from mobile.data.models import ClientMirror
 from mobile.services.device import register_device
 
+# The server's fixtures (a real app on SQLite and PostgreSQL, users, clients), for the tests that
+# sync a phone against it; pytest finds fixtures by name in a conftest's namespace.
+from tests.server.conftest import (  # noqa: F401
+    app,
+    client,
+    clock,
+    connection,
+    db_url,
+    engine,
+    make_client,
+    make_user,
+    session,
+    session_factory,
+    settings,
+)
+
 BOGOTA = timezone(timedelta(hours=-5))
 # A Monday morning in Bogotá, as the phone's clock gives it (with its UTC offset).
 MORNING = datetime(2026, 11, 23, 10, 21, 7, tzinfo=BOGOTA)
@@ -44,8 +60,8 @@ def db(tmp_path: Path) -> sessionmaker[Session]:
 def mirror_client(db: sessionmaker[Session]) -> Callable[..., str]:
     def make(balance: str = "0.00", change_seq: int = 0) -> str:
         client_id = str(uuid.uuid4())
-        with db.begin() as session:
-            session.add(
+        with db.begin() as local:
+            local.add(
                 ClientMirror(
                     id=client_id,
                     code=f"C{client_id[:6]}",

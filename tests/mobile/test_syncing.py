@@ -25,7 +25,7 @@ A, B = str(uuid.uuid4()), str(uuid.uuid4())
 OUTAGE = Failure("retryable", "service unavailable", 503, retry_after_s=5.0)
 
 
-def visits(db: sessionmaker[Session], n: int, notes: str = "") -> None:
+def visits(db: sessionmaker[Session], n: int, notes: str = "", client_id: str = A) -> None:
     """n visits as record_visit writes them, in one transaction (a backlog, quickly)."""
     payload = canonical_json(VisitRecorded(outcome="contacted", notes=notes))
     with db.begin() as session:
@@ -33,7 +33,7 @@ def visits(db: sessionmaker[Session], n: int, notes: str = "") -> None:
         for seq in range(state.next_device_seq, state.next_device_seq + n):
             session.add(
                 OutboxRow(event_id=str(uuid.uuid4()), device_seq=seq, type="visit.recorded",
-                          client_id=A, device_time=MORNING.isoformat(), payload=payload)
+                          client_id=client_id, device_time=MORNING.isoformat(), payload=payload)
             )  # fmt: skip
         state.next_device_seq += n
 
