@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from server.api.sync import get_snapshot_session
 from server.db import migrate
 from server.db.engine import make_engine, make_session_factory
 from server.db.models import Client, User
@@ -36,7 +38,7 @@ from tests.server.conftest import POSTGRES_ENV
 
 pytestmark = pytest.mark.postgres
 
-WRITES_PER_THREAD = 40
+WRITES_PER_THREAD = 25
 CLIENTS = 30
 
 
@@ -150,3 +152,12 @@ def test_every_change_is_seen_while_writers_commit(pg_engine: Engine) -> None:
         (uuid.UUID(cid), v, Decimal(balances[cid])) for cid, (v, _) in mirror.items()
     )
     assert pages > 3  # the reader really paged while the writers ran
+
+
+def test_the_pull_route_session_is_repeatable_read(pg_engine: Engine) -> None:
+    state = SimpleNamespace(session_factory=make_session_factory(pg_engine))
+    sessions = get_snapshot_session(SimpleNamespace(app=SimpleNamespace(state=state)))  # type: ignore[arg-type]
+    session = next(sessions)
+    level = session.execute(sa.text("SHOW transaction_isolation")).scalar()
+    sessions.close()
+    assert level == "repeatable read"
