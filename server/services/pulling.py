@@ -114,7 +114,14 @@ class _Page:
         clients = changes_repo.clients_by_ids(self.session, wanted)
         mine = [c for c in clients.values() if c.collector_id == self.user_id]
         data = client_data(self.session, mine, now=self.now, tz=self.tz, edges=self.edges)
-        self.changes.extend(_change(r, clients.get(r.entity_id), data, self.user_id) for r in rows)
+        # A client this page's snapshot part already sent needs no second put: the snapshot's
+        # data and seq already cover every change up to this snapshot.
+        sent = {ch.id for ch in self.changes}
+        self.changes.extend(
+            _change(r, clients.get(r.entity_id), data, self.user_id)
+            for r in rows
+            if not (r.entity == CLIENT and str(r.entity_id) in sent)
+        )
         return more, rows[-1].seq if rows else at.seq
 
     def response(self, epoch: str, next_at: Cursor, more: bool) -> PullResponse:

@@ -400,3 +400,19 @@ def test_import_puts_every_affected_client_and_moves_reassigned_ones(
     assert end_a.scope_checksum is not None and end_a.scope_checksum.clients == 2
     seen_b2, _, _ = drain(client, phone_b, last_b.next_cursor)
     assert [(ch.data["code"], ch.op) for ch in seen_b2] == [(y, "put")]
+
+
+def test_changes_during_a_first_sync_arrive_once_each(
+    client: TestClient, session: Session, phone: Phone, make_client
+) -> None:
+    ordered = sorted((make_client(collector=phone.user) for _ in range(3)), key=lambda c: c.id)
+    p1 = page(client, phone, limit=2)
+    assert [ch.id for ch in p1.changes] == [str(c.id) for c in ordered[:2]]
+    # Both change after the snapshot began: the first was sent already, the third was not.
+    changes.clients_changed(session, [ordered[0].id, ordered[2].id])
+    session.commit()
+    p2 = page(client, phone, p1.next_cursor, limit=5)
+    assert [ch.id for ch in p2.changes] == [str(ordered[2].id), str(ordered[0].id)]
+    session.expire_all()
+    assert [ch.version for ch in p2.changes] == [ordered[2].version, ordered[0].version] == [2, 2]
+    assert not p2.has_more
