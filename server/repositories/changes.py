@@ -141,13 +141,17 @@ def scope_clients_after(
     stmt = select(Client).where(Client.collector_id == user_id)
     if after is not None:
         stmt = stmt.where(Client.id > after)
-    return session.scalars(stmt.order_by(Client.id).limit(limit)).all()
+    # populate_existing: a Client already in this session may predate a version bump in SQL.
+    return session.scalars(
+        stmt.order_by(Client.id).limit(limit).execution_options(populate_existing=True)
+    ).all()
 
 
 def clients_by_ids(session: Session, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Client]:
     if not ids:
         return {}
-    return {c.id: c for c in session.scalars(select(Client).where(Client.id.in_(ids)))}
+    stmt = select(Client).where(Client.id.in_(ids)).execution_options(populate_existing=True)
+    return {c.id: c for c in session.scalars(stmt)}
 
 
 def scope_versions(session: Session, user_id: uuid.UUID) -> list[tuple[uuid.UUID, int, Decimal]]:
