@@ -106,3 +106,26 @@ def server_view(session: Session, user_id: uuid.UUID) -> set[tuple[str, int, Dec
         (str(cid), version, balance)
         for cid, version, balance in changes_repo.scope_versions(session, user_id)
     }
+
+
+def enroll_over_http(base_url: str, login: Login, path: Path) -> tuple[sessionmaker[Session], str]:
+    """`enroll` against a server on a socket: the phone database and its device token."""
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        answer = http.post(
+            "/v1/devices",
+            json={"name": "Moto G", "install_nonce": f"install-{uuid.uuid4().hex}"},
+            headers=login.headers,
+        )
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    db = open_database(path)
+    register_device(
+        db,
+        device_id=body["device_id"],
+        device_code=body["device_code"],
+        device_token=body["device_token"],
+        server_url=base_url,
+        server_epoch=body["server_epoch"],
+        username=login.user.username,
+    )
+    return db, body["device_token"]
