@@ -416,3 +416,10 @@ def test_changes_during_a_first_sync_arrive_once_each(
     session.expire_all()
     assert [ch.version for ch in p2.changes] == [ordered[2].version, ordered[0].version] == [2, 2]
     assert not p2.has_more
+
+
+def test_deactivated_collector_is_401(client: TestClient, session: Session, phone: Phone) -> None:
+    phone.user.active = False
+    session.merge(phone.user)
+    session.commit()
+    assert _code(pull(client, phone)) == (401, "user_disabled")
