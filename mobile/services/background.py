@@ -5,12 +5,15 @@ Clock, randomness and sleep are injected so tests run the whole schedule instant
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from mobile.services.syncing import SyncReport
+
+log = logging.getLogger(__name__)
 
 # Worth retrying by themselves; reauth, upgrade and bad_request need a person or a new app.
 RETRY_KINDS = frozenset({"retryable", "checksum_mismatch"})
@@ -115,7 +118,11 @@ class BackgroundSync:
             self._wake.clear()
             if self._stop.is_set():
                 return
-            report = sync_until_quiet(
-                self._cycle, backoff=self._backoff, rng=self._rng, stop=self._stop
-            )
+            try:
+                report = sync_until_quiet(
+                    self._cycle, backoff=self._backoff, rng=self._rng, stop=self._stop
+                )
+            except Exception as exc:  # a local fault (disk full...): report it, keep the thread
+                log.exception("background sync failed")
+                report = SyncReport(error_kind="internal_error", error_message=repr(exc))
             self._on_report(report)

@@ -169,6 +169,8 @@ class _Cycle:
         self.db, self.api, self.now, self.options = db, api, now, options
         self.on_progress = on_progress
         self.report = SyncReport()
+        with db() as session:
+            self.epoch = sync_state(session).server_epoch  # only this cycle changes it
 
     def run(self) -> None:
         for _ in range(self.options.max_rounds):
@@ -293,16 +295,17 @@ class _Cycle:
 
     def _check_epoch(self, epoch: str) -> bool:
         """Adopt the server's epoch; True when it replaced a different one."""
+        if epoch == self.epoch:
+            return False
         with self.db.begin() as session:
             state = sync_state(session)
-            if state.server_epoch == epoch:
-                return False
             changed = bool(state.server_epoch)
             if changed:
                 self.report.requeued += requeue_recorded(session)
                 clear_mirror(session)
                 session.execute(delete(EventStatus))
             state.server_epoch = epoch
+        self.epoch = epoch
         self.report.epoch_changed |= changed
         return changed
 

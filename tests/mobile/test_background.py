@@ -126,3 +126,18 @@ def test_background_sync_runs_when_asked_and_reports() -> None:
     assert got.get(timeout=30) is QUIET
     worker.stop()
     assert len(calls) == 2
+
+
+def test_background_sync_survives_a_local_fault() -> None:
+    def broken() -> SyncReport:
+        raise OSError("disk full")
+
+    got: queue.Queue[SyncReport] = queue.Queue()
+    worker = BackgroundSync(broken, on_report=got.put, interval_s=3600)
+    worker.start()
+    worker.request()
+    report = got.get(timeout=30)
+    assert (report.error_kind, report.error_message) == ("internal_error", "OSError('disk full')")
+    worker.request()
+    assert got.get(timeout=30).error_kind == "internal_error"  # the thread is still there
+    worker.stop()
