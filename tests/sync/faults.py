@@ -114,7 +114,7 @@ class FaultTransport(httpx.BaseTransport):
             content = response.content
             return httpx.Response(
                 response.status_code,
-                headers=_without_length(response.headers),
+                headers=_plain(response.headers),
                 content=content[: len(content) // 2],
                 request=request,
             )
@@ -162,10 +162,14 @@ def _without_length(headers: httpx.Headers) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k.lower() != "content-length"}
 
 
+def _plain(headers: httpx.Headers) -> dict[str, str]:
+    """Headers of a body handed on already decoded (httpx un-gzipped it)."""
+    drop = ("content-length", "content-encoding")
+    return {k: v for k, v in headers.items() if k.lower() not in drop}
+
+
 def _detach(response: httpx.Response) -> httpx.Response:
     """A fresh response for the phone's client (the server's belongs to the TestClient)."""
     return httpx.Response(
-        response.status_code,
-        headers=_without_length(response.headers),
-        content=response.content,
+        response.status_code, headers=_plain(response.headers), content=response.content
     )

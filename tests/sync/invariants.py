@@ -9,16 +9,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import httpx
 from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mobile.data.models import OutboxRow
+from mobile.data.models import ClientMirror, OutboxRow
+from mobile.services.balances import visible_balances
 from mobile.services.device import pending_count
 from mobile.services.exporting import event_body
 from server.db.models import InboundEvent, LedgerEntry, SuspenseEntry
 from sync.hashing import event_content_hash
-from sync.protocol import Event
+from sync.protocol import ClientData, Event, PullResponse
 from tests.server.sync_helpers import check_invariants as check_server_ledger
 from tests.sync.rig import Phone
 
@@ -40,24 +42,29 @@ class Row:
     content_hash: str
 
 
+def _row(phone: str, r: OutboxRow) -> Row:
+    content = event_content_hash(_EVENT.validate_python(event_body(r)))
+    return Row(phone, r.event_id, r.type, r.state, r.amount, r.ref_event_id, r.server_seq, content)
+
+
 def phone_rows(phones: Iterable[Phone]) -> dict[str, Row]:
+    """Every outbox row of every phone, by event_id."""
     rows: dict[str, Row] = {}
     for phone in phones:
         with phone.db() as session:
             for r in session.scalars(select(OutboxRow)):
                 assert r.event_id not in rows, f"{r.event_id} is in two outboxes"
-                content = event_content_hash(_EVENT.validate_python(event_body(r)))
-                rows[r.event_id] = Row(
-                    phone.name,
-                    r.event_id,
-                    r.type,
-                    r.state,
-                    r.amount,
-                    r.ref_event_id,
-                    r.server_seq,
-                    content,
-                )
+                rows[r.event_id] = _row(phone.name, r)
     return rows
+
+
+def recorded_row(phone: Phone, event_id: str) -> Row:
+    """The row a field action just wrote, as the test remembers it (acked rows are purged
+    from the outbox after a while; the test's memory is not)."""
+    with phone.db() as session:
+        r = session.get(OutboxRow, event_id)
+        assert r is not None and r.state == "pending"
+        return _row(phone.name, r)
 
 
 def outbox_snapshot(phone: Phone) -> list[tuple[Any, ...]]:
@@ -72,49 +79,58 @@ def _server_events(session: Session) -> dict[str, InboundEvent]:
     return {str(e.event_id): e for e in session.scalars(select(InboundEvent))}
 
 
-def check_always(session: Session, phones: list[Phone], injected: Mapping[str, Any]) -> None:
-    """Holds at every moment, faults or not."""
+def check_always(
+    session: Session,
+    phones: list[Phone],
+    recorded: Mapping[str, Row],
+    injected: Mapping[str, Any],
+) -> None:
+    """Holds at every moment, faults or not. `recorded`: every event the phones' field actions
+    wrote; `injected`: event ids slipped in at the wire."""
     check_server_ledger(session)  # projections = entries; inbound payments = entries + suspense
     rows = phone_rows(phones)
     server = _server_events(session)
-    for row in rows.values():
+    for eid, row in rows.items():
+        # 7. the outbox keeps what was written, byte for byte (same content hash), on its phone.
+        first = recorded.get(eid)
+        assert first is not None, f"{row.phone}: outbox row {eid} was never recorded"
+        assert (row.phone, row.content_hash) == (first.phone, first.content_hash)
         # A correct phone never gets a conflict: its content never changes.
-        assert row.state != "conflict", f"{row.phone}: {row.event_id} answered conflict"
+        assert row.state != "conflict", f"{row.phone}: {eid} answered conflict"
         if row.state in ("acked", "held"):
             # Acknowledged means durably recorded, with this content and this server_seq.
-            seen = server.get(row.event_id)
-            assert seen is not None, f"{row.phone}: acked {row.event_id} is not on the server"
-            assert seen.content_hash == row.content_hash, f"{row.event_id}: other content"
+            seen = server.get(eid)
+            assert seen is not None, f"{row.phone}: acknowledged {eid} is not on the server"
             assert seen.server_seq == row.server_seq
             if row.state == "held":
                 assert seen.status == "held"
-    entries = session.scalars(select(LedgerEntry).where(LedgerEntry.event_id.is_not(None))).all()
-    suspense = session.scalars(select(SuspenseEntry)).all()
+    for eid in recorded.keys() - rows.keys():
+        # Only acknowledged rows ever leave an outbox (the 30-day purge).
+        assert eid in server, f"{recorded[eid].phone}: {eid} left the outbox, not on the server"
     for eid, seen in server.items():
-        row = rows.get(eid)
-        if row is None:
+        first = recorded.get(eid)
+        if first is None:
             # Not from any phone: only what was slipped in at the wire, never with money.
             assert eid in injected, f"phantom event {eid} on the server"
             assert seen.status == "held", f"injected {eid} was {seen.status}"
         else:
-            # No phantom money: the server recorded exactly what the phone holds.
-            assert seen.content_hash == row.content_hash, f"{eid}: content differs from phone"
-    by_event = {str(e.event_id): e for e in entries}
-    for eid, entry in by_event.items():
-        row = rows.get(eid)
-        assert row is not None and row.type == "payment.collected", f"entry {eid} has no payment"
-        assert row.amount == -entry.amount, f"{eid}: {row.amount} on the phone, {entry.amount}"
-    for s in suspense:
-        row = rows.get(str(s.event_id))
-        assert row is not None and row.amount == s.amount, f"suspense {s.event_id} has no payment"
+            # 2. no phantom money: the server recorded exactly what the phone wrote.
+            assert seen.content_hash == first.content_hash, f"{eid}: content differs from phone"
+    entries = session.scalars(select(LedgerEntry).where(LedgerEntry.event_id.is_not(None)))
+    for entry in entries:
+        first = recorded.get(str(entry.event_id))
+        assert first is not None and first.type == "payment.collected", f"{entry.event_id}?"
+        assert first.amount == -entry.amount, f"{entry.event_id}: {first.amount} on the phone"
+    for s in session.scalars(select(SuspenseEntry)):
+        first = recorded.get(str(s.event_id))
+        assert first is not None and first.amount == s.amount, f"suspense {s.event_id}?"
 
 
-def check_quiescent(session: Session, phones: list[Phone]) -> None:
+def check_quiescent(session: Session, phones: list[Phone], rows: Mapping[str, Row]) -> None:
     """After healing and syncing: nothing pending, and every payment in the ledger exactly once."""
     for phone in phones:
         with phone.db() as s:
             assert pending_count(s) == 0, f"{phone.name}: rows still pending after two cycles"
-    rows = phone_rows(phones)
     payments = {eid: r for eid, r in rows.items() if r.type == "payment.collected"}
     entries = session.scalars(
         select(LedgerEntry).where(LedgerEntry.kind == "payment", LedgerEntry.source == "sync")
@@ -133,7 +149,7 @@ def check_quiescent(session: Session, phones: list[Phone]) -> None:
 
 
 def _check_voids(
-    session: Session, rows: dict[str, Row], entries: dict[str, LedgerEntry], parked: set[str]
+    session: Session, rows: Mapping[str, Row], entries: dict[str, LedgerEntry], parked: set[str]
 ) -> None:
     """A phone's void reverses its own payment exactly once (held when that money is in
     suspense, where there is no entry to reverse)."""
@@ -159,3 +175,60 @@ def _check_voids(
         1 for r in rows.values() if r.type == "payment.voided" and r.ref_event_id not in parked
     )
     assert len(reversals) == voids
+
+
+def _server_scope(server: httpx.Client, phone: Phone) -> dict[str, tuple[int, ClientData]]:
+    """The server's view of a phone's scope: a first sync from an empty cursor, every page."""
+    scope: dict[str, tuple[int, ClientData]] = {}
+    cursor, more = "", True
+    while more:
+        r = server.get(
+            "/v1/sync/pull", params={"cursor": cursor, "limit": 1000}, headers=phone.headers
+        )
+        assert r.status_code == 200, r.text
+        page = PullResponse.model_validate_json(r.content)
+        for change in page.changes:
+            if change.entity != "client":
+                continue
+            if change.op == "remove":
+                scope.pop(change.id, None)
+            else:
+                assert change.version is not None
+                scope[change.id] = (change.version, ClientData.model_validate(change.data or {}))
+        cursor, more = page.next_cursor, page.has_more
+    return scope
+
+
+def _mirrored(row: ClientMirror) -> ClientData:
+    return ClientData.model_validate(
+        {
+            "code": row.code,
+            "name": row.name,
+            "segment": row.segment,
+            "address": row.address,
+            "city": row.city,
+            "lat": row.lat,
+            "lon": row.lon,
+            "phones": row.phones,
+            "channels": row.channels,
+            "status": row.status,
+            "balance": row.balance,
+            "invoices": row.open_invoices,
+            "promises": row.promises,
+            "visits": row.visits,
+        }
+    )
+
+
+def check_converged(server: httpx.Client, phone: Phone) -> None:
+    """5. After healing, the phone's client table is the server's view of its scope, and the
+    balance it shows is the server's (every acknowledged payment is reflected)."""
+    expected = _server_scope(server, phone)
+    with phone.db() as session:
+        mirror = {row.id: row for row in session.scalars(select(ClientMirror))}
+        shown = visible_balances(session)
+        assert mirror.keys() == expected.keys(), f"{phone.name}: other clients than the server's"
+        for cid, row in mirror.items():
+            version, data = expected[cid]
+            assert (row.version, _mirrored(row)) == (version, data), f"{phone.name}: {cid} differs"
+            assert shown[cid] == row.balance, f"{phone.name}: {cid} shows {shown[cid]}"

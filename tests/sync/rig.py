@@ -18,21 +18,19 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
-from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from mobile.data.engine import make_engine as make_phone_engine
 from mobile.data.engine import make_session_factory as make_phone_sessions
 from mobile.data.migrate import open_database
+from mobile.net.client import SyncClient
 from mobile.services import device as phone_device
-from mobile.services.exporting import push_bodies
-from mobile.services.outbox import apply_push_results
+from mobile.services.syncing import SyncOptions, SyncReport, open_client, sync_once
 from server.db.models import Client, Invoice, User
 from server.services import ledger
 from server.services.security import issue_access_token
 from server.settings import Settings
-from sync.protocol import PushResponse
 from tests.sync.faults import FaultTransport, Network
 
 BOGOTA = timezone(timedelta(hours=-5))
@@ -69,7 +67,7 @@ class Phone:
     device_code: str
     token: str
     transport: FaultTransport
-    http: httpx.Client
+    api: SyncClient
     start: datetime
     skew: timedelta = timedelta(0)
     ticks: int = 0
@@ -89,43 +87,14 @@ class Phone:
         self.db = open_database(self.path)
 
     def close(self) -> None:
-        self.http.close()
+        self.api.close()
         self.db.kw["bind"].dispose()
 
 
-@dataclass
-class PushOutcome:
-    """What one push cycle of a phone ended with."""
-
-    ok: bool
-    error: str = ""
-    chunks: int = 0
-
-
-def push_pending(phone: Phone, *, chunk: int) -> PushOutcome:
-    """One push cycle as the phone runs it: every pending row in device_seq order, in chunks,
-    each answer recorded in one local transaction; the first failure ends the cycle (the rows
-    stay pending and are retried as they are, in order)."""
-    with phone.db() as session:
-        bodies = push_bodies(session, app_version=APP_VERSION, chunk=chunk)
-    done = 0
-    for body in bodies:
-        try:
-            response = phone.http.post("/v1/sync/push", json=body, headers=phone.headers)
-        except httpx.TransportError as exc:
-            return PushOutcome(False, type(exc).__name__, done)
-        if response.status_code != 200:
-            return PushOutcome(False, f"http {response.status_code}", done)
-        try:
-            answer = PushResponse.model_validate_json(response.content)
-        except ValidationError:
-            return PushOutcome(False, "garbled answer", done)
-        sent = [e["event_id"] for e in body["events"]]
-        got = [str(r.event_id) for r in answer.results]
-        assert got == sent, f"the answer does not match the request: {got} != {sent}"
-        apply_push_results(phone.db, answer.results, now=phone.now())
-        done += 1
-    return PushOutcome(True, "", done)
+def sync(phone: Phone, *, chunk: int) -> SyncReport:
+    """One cycle of the phone's own sync loop (push in chunks, then pull), on its clock."""
+    options = SyncOptions(app_version=APP_VERSION, chunk_events=chunk, pull_limit=7)
+    return sync_once(phone.db, phone.api, now=phone.now, options=options)
 
 
 @dataclass
@@ -257,7 +226,7 @@ def _phone(
         username=username,
     )
     transport = FaultTransport(world.network)
-    http = httpx.Client(base_url=BASE_URL, transport=transport, timeout=5.0)
+    api = open_client(db, app_version=APP_VERSION, transport=transport)
     return Phone(
         name,
         username,
@@ -267,6 +236,6 @@ def _phone(
         reg["device_code"],
         reg["device_token"],
         transport,
-        http,
+        api,
         start,
     )

@@ -33,8 +33,15 @@ from server.db.models import Client, InboundEvent
 from shared.calendar import business_date
 from shared.errors import Conflict
 from tests.sync.faults import FAULTS, Fault
-from tests.sync.invariants import check_always, check_quiescent, outbox_snapshot
-from tests.sync.rig import World, open_world, push_pending
+from tests.sync.invariants import (
+    Row,
+    check_always,
+    check_converged,
+    check_quiescent,
+    outbox_snapshot,
+    recorded_row,
+)
+from tests.sync.rig import Phone, World, open_world, sync
 from tests.sync.wire import wire_events
 
 # Small chunks so a backlog takes several requests and a fault can split it.
@@ -66,6 +73,11 @@ class SyncMachine(RuleBasedStateMachine):
         )
         self.rng = random.Random(0)
         self.closed: set[uuid.UUID] = set()
+        # Every event the phones' field actions wrote, as first written.
+        self.recorded: dict[str, Row] = {}
+
+    def _remember(self, phone: Phone, event_id: str) -> None:
+        self.recorded[event_id] = recorded_row(phone, event_id)
 
     @initialize(seed=st.integers(0, 2**32))
     def seed(self, seed: int) -> None:
@@ -83,22 +95,27 @@ class SyncMachine(RuleBasedStateMachine):
         receipt = recording.record_payment(
             phone.db, client_id=client, amount=amount, method="cash", now=phone.now()
         )
-        assert receipt.receipt_no.startswith(phone.device_code + "-")
+        assert receipt.receipt_no == f"{phone.device_code}-{receipt.device_seq:06d}"
+        self._remember(phone, receipt.event_id)
 
     @rule(data=st.data())
     def visit(self, data: st.DataObject) -> None:
         phone = data.draw(st.sampled_from(self.world.phones))
         client = data.draw(st.sampled_from(self._targets()))
-        recording.record_visit(phone.db, client_id=client, outcome="contacted", now=phone.now())
+        done = recording.record_visit(
+            phone.db, client_id=client, outcome="contacted", now=phone.now()
+        )
+        self._remember(phone, done.event_id)
 
     @rule(data=st.data(), amount=amounts)
     def promise(self, data: st.DataObject, amount: Decimal) -> None:
         phone = data.draw(st.sampled_from(self.world.phones))
         client = data.draw(st.sampled_from(self._targets()))
         now = phone.now()
-        recording.record_promise(
+        done = recording.record_promise(
             phone.db, client_id=client, amount=amount, due_date=now.date(), now=now
         )
+        self._remember(phone, done.event_id)
 
     @rule(data=st.data())
     def void(self, data: st.DataObject) -> None:
@@ -120,7 +137,7 @@ class SyncMachine(RuleBasedStateMachine):
             now, TZ
         )
         try:
-            recording.void_payment(
+            done = recording.void_payment(
                 phone.db, payment_event_id=target.event_id, reason="recibo errado", now=now, tz=TZ
             )
         except Conflict as exc:
@@ -128,6 +145,7 @@ class SyncMachine(RuleBasedStateMachine):
             assert exc.code == expected
         else:
             assert same_day and target.event_id not in voided
+            self._remember(phone, done.event_id)
 
     @rule(data=st.data(), skew=skews)
     def phone_clock(self, data: st.DataObject, skew: timedelta) -> None:
@@ -149,8 +167,8 @@ class SyncMachine(RuleBasedStateMachine):
         phone = data.draw(st.sampled_from(self.world.phones))
         phone.transport.plan(faults)
         phone.transport.wire_events = wire_events(tamper, random.Random(self.rng.random()))
-        outcome = push_pending(phone, chunk=CHUNK)
-        event(f"sync: {outcome.error or 'ok'}")
+        report = sync(phone, chunk=CHUNK)
+        event(f"sync: {report.error_kind or 'ok'}")
 
     @rule()
     def replay_held(self) -> None:
@@ -181,7 +199,8 @@ class SyncMachine(RuleBasedStateMachine):
     def always(self) -> None:
         errors = [d for d in self.world.network.log if d.status and d.status >= 500]
         assert not errors, f"the server failed: {errors}"
-        check_always(self.world.office.session, self.world.phones, self.world.network.injected)
+        world = self.world
+        check_always(world.office.session, world.phones, self.recorded, world.network.injected)
 
     def _quiesce(self) -> None:
         """Heal the network, let held requests arrive, and sync every phone twice: within those
@@ -193,12 +212,14 @@ class SyncMachine(RuleBasedStateMachine):
         world.network.release_held(self.rng)
         for _ in range(2):
             for phone in world.phones:
-                outcome = push_pending(phone, chunk=CHUNK)
-                assert outcome.ok, f"{phone.name} could not sync on a healthy network: {outcome}"
+                report = sync(phone, chunk=CHUNK)
+                assert report.ok, f"{phone.name} could not sync on a healthy network: {report}"
         session = world.office.session
         session.expire_all()
-        check_always(session, world.phones, world.network.injected)
-        check_quiescent(session, world.phones)
+        check_always(session, world.phones, self.recorded, world.network.injected)
+        check_quiescent(session, world.phones, self.recorded)
+        for phone in world.phones:
+            check_converged(self.server, phone)
         self._check_held_reasons()
 
     def _check_held_reasons(self) -> None:
