@@ -29,6 +29,19 @@ class InvoiceLine:
 
 
 @dataclass(frozen=True)
+class ServerPromise:
+    amount: Decimal
+    due_date: date
+    status: str  # shared.promises status as the server computed it
+
+
+@dataclass(frozen=True)
+class ServerVisit:
+    day: date
+    outcome: str
+
+
+@dataclass(frozen=True)
 class ClientRecord:
     id: str
     code: str
@@ -41,6 +54,10 @@ class ClientRecord:
     channels: tuple[str, ...]
     balance: Decimal  # visible: server balance minus payments not reflected yet
     invoices: tuple[InvoiceLine, ...] = ()
+    city: str = ""
+    status: str = "active"
+    promises: tuple[ServerPromise, ...] = ()  # as of the last pull
+    visits: tuple[ServerVisit, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +100,32 @@ def _invoices(raw: list[dict[str, Any]]) -> tuple[InvoiceLine, ...]:
     return tuple(sorted(lines, key=lambda line: (line.due_date, line.number)))
 
 
+def _promises(raw: list[dict[str, Any]]) -> tuple[ServerPromise, ...]:
+    lines = []
+    for item in raw or []:
+        try:
+            lines.append(
+                ServerPromise(
+                    amount=money(str(item["amount"])),
+                    due_date=date.fromisoformat(str(item["due_date"])),
+                    status=str(item.get("status", "")),
+                )
+            )
+        except (KeyError, ValueError):
+            continue
+    return tuple(lines)
+
+
+def _visits(raw: list[dict[str, Any]]) -> tuple[ServerVisit, ...]:
+    lines = []
+    for item in raw or []:
+        try:
+            lines.append(ServerVisit(date.fromisoformat(str(item["day"])), str(item["outcome"])))
+        except (KeyError, ValueError):
+            continue
+    return tuple(lines)
+
+
 def load_clients(db: sessionmaker[Session]) -> list[ClientRecord]:
     with db() as session:
         balances = visible_balances(session)
@@ -100,6 +143,10 @@ def load_clients(db: sessionmaker[Session]) -> list[ClientRecord]:
                 channels=tuple(row.channels or ()),
                 balance=balances.get(row.id, row.balance),
                 invoices=_invoices(row.open_invoices),
+                city=row.city,
+                status=row.status,
+                promises=_promises(row.promises),
+                visits=_visits(row.visits),
             )
             for row in rows
         ]

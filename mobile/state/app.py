@@ -126,7 +126,10 @@ class AppState:
     payment: PaymentForm = field(default_factory=PaymentForm)
     receipt: ReceiptView | None = None
     message: str = ""  # one-line feedback (saved, sync result, error)
+    message_is_error: bool = False
     setup_error: str = ""
+    setup_server: str = ""  # what was typed, kept across re-renders (never the password)
+    setup_username: str = ""
     busy: bool = False
     sync_progress: float | None = None
     _nonce: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -141,7 +144,7 @@ class AppState:
         """Open on Hoy when the device is registered, else on the first-run screen."""
         self.reload()
         self.screen = "today" if self.info is not None else "setup"
-        self._changed()
+        self.notify()
 
     def reload(self) -> None:
         self.info = load_sync_info(self.db)
@@ -193,29 +196,32 @@ class AppState:
 
     def go(self, screen: Screen) -> None:
         self.screen = screen
-        self.message = ""
-        self._changed()
+        self.message, self.message_is_error = "", False
+        self.notify()
 
     def back(self) -> None:
         self.go(PARENT.get(self.screen, "today"))
 
     def set_lang(self, lang: Lang) -> None:
         self.lang = lang
-        self._changed()
+        self.notify()
 
     def set_filter(self, flt: TodayFilter) -> None:
         self.filter = flt
-        self._changed()
+        self.notify()
 
     def set_position(self, fix: Fix | None) -> None:
-        """A new GPS reading: distances on Hoy, and the visit form keeps its best fix."""
+        """A new GPS reading: distances on Hoy, and the visit form keeps its best fix. Only Hoy
+        is redrawn for it: elsewhere a redraw would take the focus from a field being typed in
+        (the visit screen updates its GPS line in place)."""
         self.position = fix
         if fix is not None and self.screen == "visit":
             self.visit.offer_fix(fix)
         self.rows = today_rows(
             self.records, self.events, now=self.clock(), tz=self.tz, position=self._point()
         )
-        self._changed()
+        if self.screen == "today":
+            self.notify()
 
     def open_client(self, client_id: str) -> None:
         self.client_id = client_id
@@ -240,14 +246,15 @@ class AppState:
     def setup(self, server_url: str, username: str, password: str) -> bool:
         """First run: log in, register this installation, then a first sync when available."""
         url = server_url.strip().rstrip("/")
+        self.setup_server, self.setup_username = server_url, username
         self.setup_error = ""
         if not url.startswith(("http://", "https://")):
             self.setup_error = self.t("error.url")
-            self._changed()
+            self.notify()
             return False
         if not username.strip() or not password:
             self.setup_error = self.t("error.required")
-            self._changed()
+            self.notify()
             return False
         try:
             enrollment = self.enroller.enroll(
@@ -260,7 +267,7 @@ class AppState:
         except EnrollError as exc:
             self.setup_error = self.t(exc.key, reason=exc.reason)
             self.online = exc.key != "error.server"
-            self._changed()
+            self.notify()
             return False
         register_device(
             self.db,
@@ -280,7 +287,7 @@ class AppState:
     def save_visit(self) -> bool:
         values = self.visit.validate()
         if values is None or self.client_id is None:
-            self._changed()
+            self.notify()
             return False
         outcome, notes = values
         fix = self.visit.fix
@@ -304,7 +311,7 @@ class AppState:
             now=self.clock(), lang=self.lang, tz=self.tz, horizon_days=self.promise_horizon_days
         )
         if values is None or self.client_id is None:
-            self._changed()
+            self.notify()
             return False
         amount, due = values
         self._write(
@@ -322,7 +329,7 @@ class AppState:
     def review_payment(self) -> bool:
         """Validate the form and show the confirmation step; nothing is written yet."""
         if self.payment.validate(lang=self.lang) is None:
-            self._changed()
+            self.notify()
             return False
         self.go("confirm")
         return True
@@ -366,22 +373,22 @@ class AppState:
                 tz=self.tz,
             )
         except DomainError as exc:
-            self.message = str(exc)
-            self._changed()
+            self.message, self.message_is_error = str(exc), True
+            self.notify()
             return False
         self.reload()
         self.message = self.t("void.saved")
-        self._changed()
+        self.notify()
         return True
 
     def sync(self) -> SyncResult | None:
         """One sync round through the injected runner; every outcome shows as a message."""
         if self.syncer is None:
-            self.message = self.t("sync.unavailable")
-            self._changed()
+            self.message, self.message_is_error = self.t("sync.unavailable"), True
+            self.notify()
             return None
         self.busy, self.sync_progress = True, None
-        self._changed()
+        self.notify()
         try:
             result = self.syncer()
         finally:
@@ -393,7 +400,8 @@ class AppState:
             if result.ok
             else self.t("sync.failed", reason=result.error)
         )
-        self._changed()
+        self.message_is_error = not result.ok
+        self.notify()
         return result
 
     # --- plumbing ---------------------------------------------------------------------------
@@ -403,8 +411,8 @@ class AppState:
         self.reload()
         self.go("client")
         self.message = self.t(saved_key)
-        self._changed()
+        self.notify()
 
-    def _changed(self) -> None:
+    def notify(self) -> None:
         if self.on_change is not None:
             self.on_change()

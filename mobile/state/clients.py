@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 
 from mobile.services.portfolio import ClientRecord, InvoiceLine, LocalEvent
@@ -28,13 +28,15 @@ EFFECTIVE_OUTCOMES = frozenset({"contacted", "promise", "payment", "dispute"})
 class PromiseLine:
     amount: Decimal
     due_date: date
-    made_at: datetime
+    made_at: datetime | None  # None: known from the server only
+    status: str = "pending"  # the server's, or pending for one made here since the last pull
 
 
 @dataclass(frozen=True)
 class VisitLine:
-    at: datetime
+    day: date
     outcome: str
+    at: datetime | None = None  # None: known from the server only (it sends the day)
     notes: str = ""
 
 
@@ -121,26 +123,48 @@ def _by_client(events: Iterable[LocalEvent]) -> dict[str, list[LocalEvent]]:
     return grouped
 
 
-def promises_of(events: Iterable[LocalEvent]) -> list[PromiseLine]:
-    lines = [
-        PromiseLine(
+def promises_of(
+    record: ClientRecord, events: Iterable[LocalEvent], tz: tzinfo | str | None = None
+) -> list[PromiseLine]:
+    """The server's active promises plus the ones made here; a promise made here that the
+    server already lists (same amount and date) shows once, with the server's status."""
+    lines = [PromiseLine(p.amount, p.due_date, None, p.status) for p in record.promises]
+    known = {(p.amount, p.due_date) for p in lines}
+    for e in events:
+        if e.type != "promise.made":
+            continue
+        line = PromiseLine(
             amount=money(str(e.payload["amount"])),
             due_date=date.fromisoformat(str(e.payload["due_date"])),
             made_at=e.device_time,
         )
-        for e in events
-        if e.type == "promise.made"
-    ]
-    return sorted(lines, key=lambda p: p.made_at, reverse=True)
+        if (line.amount, line.due_date) not in known:
+            lines.append(line)
+    return sorted(lines, key=lambda p: p.due_date, reverse=True)
 
 
-def visits_of(events: Iterable[LocalEvent]) -> list[VisitLine]:
-    lines = [
-        VisitLine(e.device_time, str(e.payload["outcome"]), str(e.payload.get("notes", "")))
+def visits_of(
+    record: ClientRecord, events: Iterable[LocalEvent], tz: tzinfo | str | None = None
+) -> list[VisitLine]:
+    """Visits recorded here (with their time) and the server's recent ones (by day); on a day
+    with visits recorded here, the server's entries for that day are the same visits."""
+    local = [
+        VisitLine(
+            business_date(e.device_time, tz),
+            str(e.payload["outcome"]),
+            e.device_time,
+            str(e.payload.get("notes", "")),
+        )
         for e in events
         if e.type == "visit.recorded"
     ]
-    return sorted(lines, key=lambda v: v.at, reverse=True)
+    days = {v.day for v in local}
+    server = [VisitLine(v.day, v.outcome) for v in record.visits if v.day not in days]
+    return sorted(
+        local + server,
+        key=lambda v: (v.day, v.at is not None, v.at or datetime.min.replace(tzinfo=UTC)),
+        reverse=True,
+    )
 
 
 def payments_of(events: Sequence[LocalEvent]) -> list[PaymentLine]:
@@ -176,8 +200,12 @@ def today_rows(
     rows = []
     for record in records:
         mine = grouped.get(record.id, [])
-        due_today = [p.amount for p in promises_of(mine) if p.due_date == today]
-        visits = visits_of(mine)
+        due_today = [
+            p.amount
+            for p in promises_of(record, mine, tz)
+            if p.due_date == today and p.status == "pending"
+        ]
+        visits = visits_of(record, mine, tz)
         location = location_of(record)
         bucket = oldest_bucket(record.invoices, today, edges)
         rows.append(
@@ -193,7 +221,7 @@ def today_rows(
                 distance_m=(distance_m(position, location) if position and location else None),
                 promise_due_today=sum(due_today, ZERO) if due_today else None,
                 last_outcome=visits[0].outcome if visits else None,
-                visited_this_week=any(IsoWeek.of(business_date(v.at, tz)) == week for v in visits),
+                visited_this_week=any(IsoWeek.of(v.day) == week for v in visits),
             )
         )
     rows.sort(key=lambda r: (r.promise_due_today is None, -r.bucket_rank, -r.balance, fold(r.name)))
@@ -247,8 +275,8 @@ def client_detail(
             )
             for inv in record.invoices
         ),
-        promises=tuple(promises_of(mine)),
-        visits=tuple(visits_of(mine)),
+        promises=tuple(promises_of(record, mine, tz)),
+        visits=tuple(visits_of(record, mine, tz)),
         payments_today=tuple(p for p in payments if business_date(p.at, tz) == today),
         unreflected_payments=unreflected,
         distance_m=distance_m(position, location) if position and location else None,

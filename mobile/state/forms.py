@@ -75,7 +75,7 @@ def visit_warnings(
         distance = distance_m(fix.point, client_location)
         radius = verification_radius_m(fix.accuracy_m)
         if distance > radius:
-            warnings.append(Notice("warn.far", {"n": round(distance), "radius": round(radius)}))
+            warnings.append(Notice("warn.far", {"distance": distance, "radius": round(radius)}))
     return warnings
 
 

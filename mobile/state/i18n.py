@@ -50,8 +50,8 @@ CATALOG: Final[dict[str, tuple[str, str]]] = {
     "today.pending": ("{n} sin enviar", "{n} not sent"),
     "today.offline": ("Sin conexión", "Offline"),
     "today.online": ("En línea", "Online"),
-    "filter.all_segments": ("Todos los segmentos", "All segments"),
-    "filter.all_buckets": ("Toda la mora", "Any age"),
+    "filter.all_segments": ("Todos", "All"),
+    "filter.all_buckets": ("Toda", "Any"),
     "filter.segment": ("Segmento", "Segment"),
     "filter.bucket": ("Mora", "Age"),
     "filter.promise_due": ("Promesa hoy", "Promise today"),
@@ -62,6 +62,7 @@ CATALOG: Final[dict[str, tuple[str, str]]] = {
     "row.distance_m": ("{n} m", "{n} m"),
     "row.distance_km": ("{n} km", "{n} km"),
     # client
+    "client.title": ("Cliente", "Client"),
     "client.balance": ("Saldo", "Balance"),
     "client.pending_note": (
         "Incluye {n} pago(s) aún no reflejados por el servidor",
@@ -81,7 +82,7 @@ CATALOG: Final[dict[str, tuple[str, str]]] = {
     "client.no_channels": ("Ninguno registrado", "None recorded"),
     "client.call": ("Llamar", "Call"),
     "client.whatsapp": ("WhatsApp", "WhatsApp"),
-    "client.navigate": ("Cómo llegar", "Directions"),
+    "client.navigate": ("Ruta", "Route"),
     "client.visit": ("Registrar visita", "Log visit"),
     "client.promise": ("Promesa", "Promise"),
     "client.payment": ("Pago", "Payment"),
@@ -101,8 +102,8 @@ CATALOG: Final[dict[str, tuple[str, str]]] = {
         "Outside legal contact hours: {reason}",
     ),
     "warn.far": (
-        "Está a {n} m del cliente (más de {radius} m)",
-        "You are {n} m from the client (more than {radius} m)",
+        "Está a {distance} del cliente (más de {radius} m)",
+        "You are {distance} from the client (more than {radius} m)",
     ),
     # promise
     "promise.title": ("Promesa de pago", "Promise to pay"),

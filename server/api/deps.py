@@ -52,10 +52,12 @@ def get_actor(
     if not token:
         raise Unauthenticated("log in first: no bearer token was sent")
     resolved = auth.resolve_bearer(session, token, signing_key=settings.signing_key, now=clock())
-    if resolved.touched:
-        # The device's last_seen_at stamp (at most once a minute) is its own small unit of work,
-        # committed before the route runs, so read-only routes that never commit keep it too.
-        session.commit()
+    # The device's last_seen_at stamp (at most once a minute) is its own small unit of work,
+    # committed before the route runs, so read-only routes that never commit keep it too. Commit
+    # even when nothing was stamped: on SQLite every transaction begins IMMEDIATE, and a read left
+    # open here would hold the write lock against a route's own session (the pull's snapshot
+    # session waited for it until "database is locked").
+    session.commit()
     return resolved.actor
 
 

@@ -170,7 +170,7 @@ def test_sync_without_a_runner_or_with_a_failure_says_so(db: sessionmaker[Sessio
     assert app.message == "La sincronización aún no está disponible en esta versión"
     failing = make_app(db, syncer=lambda: SyncResult(ok=False, error="sin señal"))
     failing.sync()
-    assert failing.message == "No se pudo sincronizar: sin señal"
+    assert failing.message == "No se pudo sincronizar: sin señal" and failing.message_is_error
     assert failing.online is False and not failing.busy
 
 

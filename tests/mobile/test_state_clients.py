@@ -153,3 +153,38 @@ def test_client_detail(db: sessionmaker[Session]) -> None:
     assert detail.unreflected_payments == 2
     assert record.balance == Decimal("29000.00")  # 30,000 - 1,000 (the 2,000 was voided)
     assert detail.location == Point(4.6, -74.08)
+
+
+def test_server_promises_and_visits_merge_with_this_phones(db: sessionmaker[Session]) -> None:
+    client = add_client(db, "Tienda Mía", "50000")
+    with db.begin() as session:
+        row = session.get(ClientMirror, client)
+        assert row is not None
+        row.promises = [
+            {"amount": "7000.00", "due_date": TODAY.isoformat(), "status": "pending"},
+            {"amount": "9000.00", "due_date": "2026-11-10", "status": "broken"},
+        ]
+        row.visits = [{"day": "2026-11-20", "outcome": "refused"}]  # last week (Friday)
+    # Made here and already on the server (same amount and date): shown once.
+    record_promise(db, client_id=client, amount=Decimal(7000), due_date=TODAY, now=MORNING)
+    (listed,) = rows(db)
+    assert listed.promise_due_today == Decimal("7000.00")
+    assert listed.last_outcome == "refused" and not listed.visited_this_week
+
+    record_visit(db, client_id=client, outcome="not_found", now=MORNING)
+    with db.begin() as session:  # a pull brought the same visit back, by day
+        row = session.get(ClientMirror, client)
+        assert row is not None
+        row.visits = [*row.visits, {"day": TODAY.isoformat(), "outcome": "not_found"}]
+    (listed,) = rows(db)
+    assert listed.last_outcome == "not_found" and listed.visited_this_week
+    (record,) = load_clients(db)
+    detail = client_detail(record, load_events(db), now=MORNING, tz="America/Bogota")
+    assert [(p.amount, p.status) for p in detail.promises] == [
+        (Decimal("7000.00"), "pending"),
+        (Decimal("9000.00"), "broken"),
+    ]
+    assert [(v.day.isoformat(), v.outcome, v.at is not None) for v in detail.visits] == [
+        (TODAY.isoformat(), "not_found", True),
+        ("2026-11-20", "refused", False),
+    ]

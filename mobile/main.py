@@ -1,0 +1,125 @@
+"""The phone app's composition root: settings, the local database, the ports, then Flet.
+
+`python -m mobile.main` opens the app (on a device: the packaged Flet app); `--web` serves it to a
+browser with every asset local (`no_cdn`), which is how `make demo` and the end-to-end tests run
+it on machines without internet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import flet as ft
+from sqlalchemy.orm import Session, sessionmaker
+
+from mobile.adapters.enrollment import HttpEnroller
+from mobile.adapters.location import GeolocatorSource, LocationSource, NoLocation
+from mobile.adapters.storage import data_dir
+from mobile.data.migrate import open_database
+from mobile.services.syncing import SyncOptions, open_client, sync_once
+from mobile.settings import MobileSettings
+from mobile.state.app import AppState, SyncResult, SyncRunner
+from mobile.ui.app import mount
+from mobile.ui.shell import Ctx
+from shared.contact_rules import load_rules
+
+
+def now() -> datetime:
+    return datetime.now(UTC).astimezone()
+
+
+def make_syncer(db: sessionmaker[Session], settings: MobileSettings) -> SyncRunner:
+    def run() -> SyncResult:
+        try:
+            client = open_client(db, app_version=settings.app_version)
+        except Exception as exc:  # not registered, bad URL: say so on screen
+            return SyncResult(ok=False, error=str(exc))
+        with client:
+            report = sync_once(
+                db,
+                client,
+                options=SyncOptions(
+                    app_version=settings.app_version, chunk_events=settings.push_chunk_events
+                ),
+            )
+        return SyncResult(
+            ok=report.ok, sent=report.pushed, received=report.pulled, error=report.error_message
+        )
+
+    return run
+
+
+def location_source(page: ft.Page) -> LocationSource:
+    try:
+        import flet_geolocator as ftg
+
+        return GeolocatorSource(ftg.Geolocator())
+    except Exception:  # no plugin on this build: visits are recorded without a fix
+        return NoLocation()
+
+
+def app_main(settings: MobileSettings, default_server: str = "") -> Any:
+    db = open_database(data_dir(settings) / settings.database_path.name)
+    rules = load_rules("CO")
+
+    async def main(page: ft.Page) -> None:
+        async def share_text(text: str) -> None:
+            try:
+                await ft.Share().share_text(text, title="Recibo")
+            except Exception:  # web without the Web Share API: the clipboard still works
+                await ft.Clipboard().set(text)
+
+        async def open_url(url: str) -> None:
+            await ft.UrlLauncher().launch_url(url)
+
+        state = AppState(
+            db=db,
+            clock=now,
+            enroller=HttpEnroller(timeout_s=settings.request_deadline_s),
+            syncer=make_syncer(db, settings),
+            tz=settings.timezone,
+            contact_rules=rules,
+        )
+        ctx = Ctx(
+            page=page,
+            state=state,
+            location=location_source(page),
+            share_text=share_text,
+            open_url=open_url,
+        )
+        mount(ctx, default_server=default_server)
+
+    return main
+
+
+def run(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="recaudo-app", description="Recaudo collector app")
+    parser.add_argument("--web", action="store_true", help="serve to a browser (no CDN)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8550)
+    parser.add_argument("--data-dir", help="where the phone database lives")
+    parser.add_argument("--server", default="", help="server URL shown on the first-run screen")
+    args = parser.parse_args(argv)
+    if args.data_dir:
+        os.environ["RECAUDO_MOBILE_DATA_DIR"] = args.data_dir
+    settings = MobileSettings()
+    main = app_main(settings, default_server=args.server)
+    if args.web:
+        ft.run(
+            main,
+            view=ft.AppView.WEB_BROWSER,
+            host=args.host,
+            port=args.port,
+            no_cdn=True,
+            assets_dir=None,
+        )
+    else:
+        ft.run(main)
+
+
+if __name__ == "__main__":
+    run()

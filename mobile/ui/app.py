@@ -1,0 +1,47 @@
+"""Mount the app on a Flet page: one View, rebuilt from the state after every change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import flet as ft
+
+from mobile.state.app import Screen
+from mobile.ui import theme as th
+from mobile.ui.screens import client, forms, setup, sync, today, week
+from mobile.ui.shell import Body, Ctx, build_view
+
+
+def builders(default_server: str) -> dict[Screen, Callable[[Ctx], Body]]:
+    return {
+        "setup": partial(setup.build, default_server=default_server),
+        "today": today.build,
+        "client": client.build,
+        "visit": forms.visit,
+        "promise": forms.promise,
+        "payment": forms.payment,
+        "confirm": forms.confirm,
+        "receipt": forms.receipt,
+        "sync": sync.build,
+        "week": week.build,
+    }
+
+
+def mount(ctx: Ctx, *, default_server: str = "") -> None:
+    page, state = ctx.page, ctx.state
+    screens = builders(default_server)
+    page.title = ctx.t("app.title")
+    page.theme = th.theme()
+    page.theme_mode = ft.ThemeMode.LIGHT
+    page.bgcolor = th.SURFACE
+
+    def render() -> None:
+        view = build_view(ctx, screens[state.screen](ctx))
+        page.views.clear()
+        page.views.append(view)
+        page.update()
+
+    state.on_change = render
+    state.start()
+    page.run_task(ctx.locate)

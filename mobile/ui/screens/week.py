@@ -1,0 +1,68 @@
+"""Mi semana: the collector's own counts for the current ISO week."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from mobile.ui import theme as th
+from mobile.ui.shell import Body, Ctx
+from mobile.ui.widgets import card, tagged, text
+
+
+def _tile(label: str, value: str, identifier: str) -> ft.Control:
+    tile = tagged(
+        identifier,
+        ft.Container(
+            content=ft.Column(
+                controls=[
+                    text(label, size=th.SMALL, color=th.MUTED),
+                    ft.Text(value, size=th.AMOUNT - 4, weight=ft.FontWeight.BOLD, color=th.INK),
+                ],
+                spacing=2,
+            ),
+            bgcolor=th.CARD,
+            border=ft.Border.all(1, th.LINE),
+            border_radius=8,
+            padding=12,
+        ),
+    )
+    tile.col = {"xs": 6}  # two per row on a phone: the ResponsiveRow reads its direct child
+    return tile
+
+
+def build(ctx: Ctx) -> Body:
+    state, t = ctx.state, ctx.t
+    week = state.week()
+    controls: list[ft.Control] = [
+        text(
+            t(
+                "week.range",
+                label=week.week.label,
+                start=t.date(week.week.monday),
+                end=t.date(week.week.sunday),
+            ),
+            bold=True,
+        ),
+        ft.ResponsiveRow(
+            controls=[
+                _tile(t("week.visits"), str(week.visits), "week-visits"),
+                _tile(t("week.effective"), str(week.effective_contacts), "week-effective"),
+                _tile(t("week.clients"), str(week.clients_visited), "week-clients"),
+                _tile(t("week.promises"), str(week.promises), "week-promises"),
+            ],
+            spacing=8,
+            run_spacing=8,
+        ),
+        card(
+            text(t("week.collected"), size=th.SMALL, color=th.MUTED),
+            tagged(
+                "week-collected",
+                ft.Text(
+                    t.money(week.collected), size=th.AMOUNT, weight=ft.FontWeight.BOLD, color=th.INK
+                ),
+            ),
+            text(f"{t('week.payments')}: {week.payments}", color=th.MUTED),
+        ),
+        text(t("week.note"), size=th.SMALL, color=th.MUTED),
+    ]
+    return Body(t("week.title"), controls)

@@ -1,0 +1,167 @@
+"""The frame around every screen (app bar with back, offline badge and pending count; bottom
+navigation on the top-level screens) and the re-render on every state change."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import flet as ft
+
+from mobile.adapters.location import LocationSource
+from mobile.state.app import AppState, Screen
+from mobile.state.i18n import Texts
+from mobile.ui import theme as th
+from mobile.ui.widgets import tagged, text
+
+GPS_WAIT_S = 6.0
+TOP_LEVEL: tuple[Screen, ...] = ("today", "sync", "week")
+
+
+@dataclass
+class Body:
+    title: str
+    controls: list[ft.Control]
+    back: bool = True
+
+
+@dataclass
+class Ctx:
+    """What a screen builder gets: the state, its words, and the device ports."""
+
+    page: ft.Page
+    state: AppState
+    location: LocationSource
+    share_text: Callable[[str], Awaitable[None]]
+    open_url: Callable[[str], Awaitable[None]]
+    gps_form: object | None = None  # the visit form a GPS wait was started for
+
+    @property
+    def t(self) -> Texts:
+        return self.state.t
+
+    async def capture_fix(self, shown: Callable[[], None]) -> None:
+        """Wait a few seconds for a good fix, keep the best, then `shown()` updates the screen
+        in place; the form works meanwhile."""
+        form = self.state.visit
+        fix = await self.location.best_fix(GPS_WAIT_S)
+        form.gps_done = True
+        if fix is not None:
+            self.state.set_position(fix)
+        if self.state.screen == "visit" and self.state.visit is form:
+            shown()
+
+    async def locate(self) -> None:
+        """Where the collector is, for the distances on Hoy (never blocks the screen)."""
+        fix = await self.location.best_fix(GPS_WAIT_S)
+        if fix is not None:
+            self.state.set_position(fix)
+
+    async def run_sync(self) -> None:
+        # The HTTP round trips run off the event loop so the screen keeps answering.
+        await asyncio.to_thread(self.state.sync)
+
+
+def status_badges(ctx: Ctx) -> list[ft.Control]:
+    state, t = ctx.state, ctx.t
+    offline = state.online is False
+    badges: list[ft.Control] = []
+    if offline:
+        badges.append(
+            tagged(
+                "offline",
+                ft.Container(
+                    content=text(t("today.offline"), size=th.SMALL, bold=True, color=th.SURFACE),
+                    bgcolor=th.DANGER,
+                    border_radius=12,
+                    padding=ft.Padding.symmetric(horizontal=8, vertical=4),
+                ),
+            )
+        )
+    badges.append(
+        tagged(
+            "pending",
+            ft.Container(
+                content=text(
+                    t("today.pending", n=state.pending), size=th.SMALL, bold=True, color=th.INK
+                ),
+                bgcolor=th.WARN_BG if state.pending else th.ACCENT_SOFT,
+                border_radius=12,
+                padding=ft.Padding.symmetric(horizontal=8, vertical=4),
+                on_click=lambda _: state.go("sync"),
+            ),
+        )
+    )
+    return [ft.Row(controls=badges, spacing=6), ft.Container(width=8)]
+
+
+def navigation(ctx: Ctx) -> ft.NavigationBar:
+    t, state = ctx.t, ctx.state
+
+    def on_change(e: ft.Event[ft.NavigationBar]) -> None:
+        state.go(TOP_LEVEL[int(e.control.selected_index)])
+
+    return ft.NavigationBar(
+        selected_index=TOP_LEVEL.index(state.screen),
+        on_change=on_change,
+        bgcolor=th.ACCENT_SOFT,
+        destinations=[
+            ft.NavigationBarDestination(icon=ft.Icons.TODAY, label=t("nav.today")),
+            ft.NavigationBarDestination(icon=ft.Icons.SYNC, label=t("nav.sync")),
+            ft.NavigationBarDestination(icon=ft.Icons.INSIGHTS, label=t("nav.week")),
+        ],
+    )
+
+
+def build_view(ctx: Ctx, body: Body) -> ft.View:
+    state = ctx.state
+    top = state.screen in TOP_LEVEL
+    registered = state.screen != "setup"
+    controls: list[ft.BaseControl] = list(body.controls)
+    if state.message:
+        controls.insert(
+            0,
+            tagged(
+                "message",
+                ft.Container(
+                    content=text(state.message, bold=True, color=th.SURFACE),
+                    bgcolor=th.DANGER if state.message_is_error else th.OK,
+                    border_radius=8,
+                    padding=12,
+                ),
+            ),
+        )
+    return ft.View(
+        route="/",
+        bgcolor=th.SURFACE,
+        padding=ft.Padding.symmetric(horizontal=12, vertical=8),
+        scroll=ft.ScrollMode.AUTO,
+        spacing=12,
+        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+        appbar=ft.AppBar(
+            title=ft.Text(body.title, size=th.TITLE, weight=ft.FontWeight.BOLD, color=th.SURFACE),
+            bgcolor=th.ACCENT,
+            color=th.SURFACE,
+            automatically_imply_leading=False,
+            leading=(
+                ft.Semantics(
+                    label=ctx.t("nav.back"),
+                    identifier="back",
+                    button=True,
+                    content=ft.IconButton(
+                        icon=ft.Icons.ARROW_BACK,
+                        icon_color=th.SURFACE,
+                        on_click=lambda _: state.back(),
+                        width=48,
+                        height=48,
+                    ),
+                )
+                if body.back and not top and registered
+                else None
+            ),
+            actions=status_badges(ctx) if registered else [],
+        ),
+        navigation_bar=navigation(ctx) if top else None,
+        controls=controls,
+    )
