@@ -59,8 +59,10 @@ class Upstream:
 
 
 @asynccontextmanager
-async def proxied(fault: Fault, **upstream_kw: bool) -> AsyncIterator[tuple[Upstream, FaultProxy]]:
-    upstream = Upstream(**upstream_kw)
+async def proxied(
+    fault: Fault, *, chunked: bool = False
+) -> AsyncIterator[tuple[Upstream, FaultProxy]]:
+    upstream = Upstream(chunked=chunked)
     server = await asyncio.start_server(upstream.handle, "127.0.0.1", 0)
     upstream.port = server.sockets[0].getsockname()[1]
     try:

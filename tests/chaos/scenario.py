@@ -1,0 +1,145 @@
+"""Databases and data for the socket-level runs: a fresh migrated server database (SQLite file or
+a PostgreSQL database of its own), collectors with clients and open invoices, and phones
+registered through the API with the real phone data layer."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from mobile.data.migrate import open_database
+from mobile.services.device import register_device
+from server.db import migrate
+from server.db.engine import make_engine, make_session_factory
+from server.db.models import Client, Invoice, User
+from server.services import ledger
+from server.services.security import issue_access_token
+from tests.chaos.server import SIGNING_KEY
+
+
+@contextmanager
+def fresh_database(kind: str, folder: Path, postgres_base: str, name: str) -> Iterator[str]:
+    """A migrated empty database: a SQLite file in `folder`, or PostgreSQL database `name` on the
+    server of `postgres_base` (dropped and recreated first, dropped afterwards)."""
+    if kind == "sqlite":
+        url = f"sqlite:///{folder / 'server.db'}"
+        migrate.upgrade(url)
+        yield url
+        return
+    base = make_url(postgres_base)
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def postgres_base(env: str) -> str | None:
+    return os.environ.get(env) or None
+
+
+@dataclass
+class Collector:
+    user_id: uuid.UUID
+    username: str
+    clients: list[str] = field(default_factory=list)
+
+    @property
+    def bearer(self) -> dict[str, str]:
+        token = issue_access_token(self.user_id, "collector", SIGNING_KEY, timedelta(hours=4))
+        return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Portfolio:
+    collectors: list[Collector]
+    closed_client: str  # payments to it are held but still posted to its ledger
+    unknown_client: str  # not on the server: payments go to suspense
+
+
+def seed(url: str, *, collectors: int, clients_each: int, invoices_each: int = 2) -> Portfolio:
+    """Collectors with active clients that owe open invoices, plus one closed client."""
+    engine = make_engine(url)
+    factory: sessionmaker[Session] = make_session_factory(engine)
+    out: list[Collector] = []
+    with factory() as session:
+        for n in range(collectors):
+            user = User(
+                username=f"gestor{n + 1}", full_name=f"Gestor {n + 1}", role="collector",
+                password_hash="unused",
+            )  # fmt: skip
+            session.add(user)
+            session.flush()
+            c = Collector(user.id, user.username)
+            for k in range(clients_each):
+                client = Client(code=f"C{n:03d}-{k:04d}", name=f"Cliente {n}-{k}")
+                client.collector_id = user.id
+                session.add(client)
+                session.flush()
+                for i in range(invoices_each):
+                    inv = Invoice(
+                        client_id=client.id,
+                        number=f"F{n:03d}-{k:04d}-{i}",
+                        due_date=date(2026, 10, 1) + timedelta(days=15 * i),
+                        amount=Decimal(400_000 + 100_000 * i),
+                    )
+                    ledger.post_charge(session, inv, source="manual")
+                c.clients.append(str(client.id))
+            out.append(c)
+        closed = Client(code="CERRADO-1", name="Cliente cerrado", status="closed")
+        closed.collector_id = out[0].user_id
+        session.add(closed)
+        session.commit()
+        closed_id = str(closed.id)
+    engine.dispose()
+    return Portfolio(out, closed_id, str(uuid.uuid4()))
+
+
+@dataclass
+class Registered:
+    db: sessionmaker[Session]
+    path: Path
+    device_id: str
+    device_code: str
+    token: str
+
+
+def register_phone(base_url: str, collector: Collector, path: Path) -> Registered:
+    """`POST /v1/devices` with the collector's login, then the phone stores what it answered."""
+    response = httpx.post(
+        f"{base_url}/v1/devices",
+        json={"name": "Moto G", "install_nonce": f"install-{uuid.uuid4().hex}"},
+        headers=collector.bearer,
+        timeout=30,
+    )
+    response.raise_for_status()
+    body = response.json()
+    db = open_database(path)
+    register_device(
+        db,
+        device_id=body["device_id"],
+        device_code=body["device_code"],
+        device_token=body["device_token"],
+        server_url=base_url,
+        server_epoch=body["server_epoch"],
+        username=collector.username,
+    )
+    return Registered(db, path, body["device_id"], body["device_code"], body["device_token"])
