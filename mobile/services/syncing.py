@@ -75,6 +75,7 @@ class SyncOptions:
 
 @dataclass
 class SyncReport:
+    to_push: int = 0  # pending when the cycle began: with `pushed`, a progress bar
     pushed: int = 0  # events sent in pushes the server answered
     acked: int = 0  # applied or duplicate
     held: int = 0
@@ -171,6 +172,7 @@ class _Cycle:
         self.report = SyncReport()
         with db() as session:
             self.epoch = sync_state(session).server_epoch  # only this cycle changes it
+            self.report.to_push = pending_count(session)
 
     def run(self) -> None:
         for _ in range(self.options.max_rounds):

@@ -66,7 +66,8 @@ def test_the_backlog_goes_in_device_seq_order_in_chunks_of_200(
     report = sync(db, server)
     assert [len(p) for p in server.pushes] == [200, 200, 50]
     assert sent_seqs(server) == list(range(1, 451))
-    assert (report.ok, report.pushed, report.acked, report.pending_left) == (True, 450, 450, 0)
+    assert (report.ok, report.to_push, report.pushed, report.acked) == (True, 450, 450, 450)
+    assert report.pending_left == 0
     assert report.last_success_at == MORNING
     assert {state for _, state, _, _ in outbox(db)} == {"acked"}
 
