@@ -14,12 +14,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from mobile.data.migrate import open_database
 from mobile.data.models import ClientMirror
 from mobile.net.client import SyncClient
 from mobile.services.device import register_device
 from mobile.services.syncing import SyncOptions, SyncReport, sync_once
 from server.repositories import changes as changes_repo
+from tests.mobile.conftest import blank_database
 from tests.server.conftest import Login
 
 Fault = Callable[[httpx.Request, httpx.BaseTransport], httpx.Response]
@@ -78,7 +78,7 @@ def enroll(client: TestClient, login: Login, path: Path) -> LivePhone:
     )
     assert answer.status_code == 201, answer.text
     body = answer.json()
-    db = open_database(path)
+    db = blank_database(path)
     register_device(
         db,
         device_id=body["device_id"],
@@ -118,7 +118,7 @@ def enroll_over_http(base_url: str, login: Login, path: Path) -> tuple[sessionma
         )
     assert answer.status_code == 201, answer.text
     body = answer.json()
-    db = open_database(path)
+    db = blank_database(path)
     register_device(
         db,
         device_id=body["device_id"],
