@@ -87,7 +87,8 @@ class Report:
             f"  pushes {self.push.requests}: ok {self.push.ok}, failed and retried "
             f"{self.push.failed}; pulls {self.push.pulls}, failed {self.push.pulls_failed} "
             f"({errors or 'no errors'})",
-            f"  retries answered duplicate after a lost commit: {self.push.lost_but_committed}",
+            f"  retries answered duplicate after a lost commit: {self.push.lost_but_committed}; "
+            f"server errors (5xx, retried): {self.push.server_errors}",
             f"  proxy faults: {faults}",
             f"  events recorded: {sum(self.events.values())} "
             f"({', '.join(f'{k} {n}' for k, n in sorted(self.events.items()))})",
@@ -122,7 +123,8 @@ async def _killer(
     armed = False
     while report.kills < cfg.kills:
         # Long enough between kills for some pushes to complete, whatever the machine's speed.
-        await asyncio.sleep(rng.uniform(0, max(cfg.max_gap, 2 * stats.median_latency(0))))
+        gap = min(max(cfg.max_gap, 2 * stats.median_latency(0)), 4 * cfg.max_gap)
+        await asyncio.sleep(rng.uniform(0, gap))
         if armed and await server.wait_dead(timeout=3.0):
             report.kills_after_commit += 1
         else:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -75,6 +77,49 @@ def check(server_url: str, phones: list[SimPhone]) -> list[str]:
             _check_server(session, on_phones, problems)
             for phone in phones:
                 _check_mirror(session, phone, problems)
+    finally:
+        engine.dispose()
+    return problems
+
+
+def expected_events(
+    device_id: str, events: Sequence[Mapping[str, Any]], states: Mapping[str, str]
+) -> dict[str, PhoneEvent]:
+    """What a device sent (wire events) as the checks see it; `states` maps an event_id to
+    `acked` or `held` (what the push answered)."""
+    envelope = {"protocol": 1, "device_id": device_id, "app_version": "x"}
+    out: dict[str, PhoneEvent] = {}
+    for start in range(0, len(events), MAX_EVENTS_PER_PUSH):
+        chunk = list(events[start : start + MAX_EVENTS_PER_PUSH])
+        for sent, received in zip(
+            chunk, read_push({**envelope, "events": chunk}).events, strict=True
+        ):
+            payload = sent["payload"]
+            amount = payload.get("amount") if sent["type"] != "payment.voided" else None
+            out[sent["event_id"]] = PhoneEvent(
+                sent["type"],
+                states.get(sent["event_id"], "pending"),
+                inbound_content_hash(received),
+                Decimal(amount) if amount is not None else None,
+                payload.get("payment_event_id"),
+            )
+    # A void's amount is its payment's (as on the phone's outbox row).
+    for event_id, event in list(out.items()):
+        if event.type == "payment.voided" and event.ref_event_id in out:
+            target = out[event.ref_event_id]
+            out[event_id] = PhoneEvent(
+                event.type, event.state, event.content_hash, target.amount, event.ref_event_id
+            )
+    return out
+
+
+def check_server(server_url: str, sent: Mapping[str, PhoneEvent]) -> list[str]:
+    """The server-side invariants against what devices sent (no phone databases)."""
+    problems = [f"{k}: still {v.state}" for k, v in sent.items() if v.state == "pending"][:10]
+    engine = make_engine(server_url)
+    try:
+        with make_session_factory(engine)() as session:
+            _check_server(session, dict(sent), problems)
     finally:
         engine.dispose()
     return problems

@@ -46,6 +46,11 @@ class PushStats:
         recent = sorted(self.latencies[-200:])
         return recent[len(recent) // 2] if recent else default
 
+    @property
+    def server_errors(self) -> int:
+        """Answers with a 5xx status: retried and harmless to the data, but a server bug."""
+        return sum(n for k, n in self.errors.items() if k.split()[-1].startswith("5"))
+
     def failure(self, outcome: Failure) -> None:
         self.errors[f"{outcome.kind} {outcome.status or 'network'}"] += 1
         if outcome.kind != "retryable":

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,10 +22,13 @@ from mobile.data.migrate import open_database
 from mobile.services.device import register_device
 from server.db import migrate
 from server.db.engine import make_engine, make_session_factory
-from server.db.models import Client, Invoice, User
-from server.services import ledger
+from server.db.models import Client, User
+from server.services.ledger_import.service import ImportOptions, import_rows
 from server.services.security import issue_access_token
+from shared.scenario import IMPORT_HEADERS
 from tests.chaos.server import SIGNING_KEY
+
+_AS_OF = date(2026, 11, 23)
 
 
 @contextmanager
@@ -76,38 +79,44 @@ class Portfolio:
 
 
 def seed(url: str, *, collectors: int, clients_each: int, invoices_each: int = 2) -> Portfolio:
-    """Collectors with active clients that owe open invoices, plus one closed client."""
+    """Collectors with active clients that owe open invoices (written by the ledger import, the
+    way a real portfolio arrives), plus one closed client."""
     engine = make_engine(url)
     factory: sessionmaker[Session] = make_session_factory(engine)
-    out: list[Collector] = []
     with factory() as session:
-        for n in range(collectors):
-            user = User(
-                username=f"gestor{n + 1}", full_name=f"Gestor {n + 1}", role="collector",
-                password_hash="unused",
-            )  # fmt: skip
-            session.add(user)
-            session.flush()
-            c = Collector(user.id, user.username)
+        users = [
+            User(username=f"gestor{n + 1}", full_name=f"Gestor {n + 1}", role="collector",
+                 password_hash="unused")
+            for n in range(collectors)
+        ]  # fmt: skip
+        session.add_all(users)
+        session.commit()
+        rows: list[tuple[int, tuple[object, ...]]] = [(1, IMPORT_HEADERS)]
+        for n, user in enumerate(users):
             for k in range(clients_each):
-                client = Client(code=f"C{n:03d}-{k:04d}", name=f"Cliente {n}-{k}")
-                client.collector_id = user.id
-                session.add(client)
-                session.flush()
                 for i in range(invoices_each):
-                    inv = Invoice(
-                        client_id=client.id,
-                        number=f"F{n:03d}-{k:04d}-{i}",
-                        due_date=date(2026, 10, 1) + timedelta(days=15 * i),
-                        amount=Decimal(400_000 + 100_000 * i),
-                    )
-                    ledger.post_charge(session, inv, source="manual")
-                c.clients.append(str(client.id))
-            out.append(c)
+                    due = date(2026, 10, 1) + timedelta(days=15 * i)
+                    rows.append((len(rows) + 1, (
+                        f"C{n:03d}-{k:04d}", f"Cliente {n}-{k}", "", "particular", "", "Bogotá",
+                        "", "", "", f"F{n:03d}-{k:04d}-{i}", "", due.isoformat(),
+                        str(400_000 + 100_000 * i), "", user.username,
+                    )))  # fmt: skip
+        options = ImportOptions(filename="chaos.csv", sha256=uuid.uuid4().hex * 2, as_of=_AS_OF)
+        summary = import_rows(session, iter(rows), options)
+        if summary.error_count:
+            raise RuntimeError(f"seed import failed: {summary.errors[:3]}")
         closed = Client(code="CERRADO-1", name="Cliente cerrado", status="closed")
-        closed.collector_id = out[0].user_id
+        closed.collector_id = users[0].id
         session.add(closed)
         session.commit()
+        out = []
+        for user in users:
+            ids = session.scalars(
+                select(Client.id)
+                .where(Client.collector_id == user.id, Client.status == "active")
+                .order_by(Client.code)
+            )
+            out.append(Collector(user.id, user.username, [str(i) for i in ids]))
         closed_id = str(closed.id)
     engine.dispose()
     return Portfolio(out, closed_id, str(uuid.uuid4()))
