@@ -20,9 +20,9 @@ from mobile.adapters.enrollment import HttpEnroller
 from mobile.adapters.location import GeolocatorSource, LocationSource, NoLocation
 from mobile.adapters.storage import data_dir
 from mobile.data.migrate import open_database
-from mobile.services.syncing import SyncOptions, open_client, sync_once
+from mobile.services.syncing import SyncOptions, SyncReport, open_client, sync_once
 from mobile.settings import MobileSettings
-from mobile.state.app import AppState, SyncResult, SyncRunner
+from mobile.state.app import AppState, SyncProblem, SyncResult, SyncRunner
 from mobile.ui.app import mount
 from mobile.ui.shell import Ctx
 from shared.contact_rules import load_rules
@@ -30,6 +30,19 @@ from shared.contact_rules import load_rules
 
 def now() -> datetime:
     return datetime.now(UTC).astimezone()
+
+
+def problem_of(report: SyncReport) -> SyncProblem:
+    """What the collector is told about a failed cycle (mobile.net.outcomes kinds)."""
+    if report.ok:
+        return ""
+    if report.already_running:
+        return "busy"
+    if report.error_kind == "retryable" and report.http_status is None:
+        return "offline"  # connection refused, DNS, timeout: no signal or no server
+    if report.error_kind in ("reauth", "upgrade"):
+        return "reauth" if report.error_kind == "reauth" else "upgrade"
+    return "other"
 
 
 def make_syncer(db: sessionmaker[Session], settings: MobileSettings) -> SyncRunner:
@@ -47,7 +60,11 @@ def make_syncer(db: sessionmaker[Session], settings: MobileSettings) -> SyncRunn
                 ),
             )
         return SyncResult(
-            ok=report.ok, sent=report.pushed, received=report.pulled, error=report.error_message
+            ok=report.ok,
+            sent=report.pushed,
+            received=report.pulled,
+            error=report.error_message,
+            problem=problem_of(report),
         )
 
     return run

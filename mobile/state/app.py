@@ -89,12 +89,16 @@ class Enroller(Protocol):
     ) -> Enrollment: ...
 
 
+SyncProblem = Literal["", "offline", "reauth", "upgrade", "busy", "other"]
+
+
 @dataclass(frozen=True)
 class SyncResult:
     ok: bool
     sent: int = 0
     received: int = 0
-    error: str = ""
+    error: str = ""  # technical detail, shown only for problems without a message of their own
+    problem: SyncProblem = ""
 
 
 SyncRunner = Callable[[], SyncResult]
@@ -393,13 +397,14 @@ class AppState:
             result = self.syncer()
         finally:
             self.busy = False
-        self.online = result.ok
+        self.online = result.ok or result.problem in ("reauth", "upgrade", "busy")
         self.reload()
-        self.message = (
-            self.t("sync.done", sent=result.sent, received=result.received)
-            if result.ok
-            else self.t("sync.failed", reason=result.error)
-        )
+        if result.ok:
+            self.message = self.t("sync.done", sent=result.sent, received=result.received)
+        elif result.problem in ("offline", "reauth", "upgrade", "busy"):
+            self.message = self.t(f"sync.{result.problem}")
+        else:
+            self.message = self.t("sync.failed", reason=result.error)
         self.message_is_error = not result.ok
         self.notify()
         return result

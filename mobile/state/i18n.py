@@ -156,6 +156,21 @@ CATALOG: Final[dict[str, tuple[str, str]]] = {
         "Sync is not available in this version yet",
     ),
     "sync.failed": ("No se pudo sincronizar: {reason}", "Could not sync: {reason}"),
+    "sync.offline": (
+        "Sin conexión con el servidor. Todo queda guardado en el teléfono y se enviará en la"
+        " próxima sincronización.",
+        "The server cannot be reached. Everything stays saved on the phone and is sent at the"
+        " next sync.",
+    ),
+    "sync.reauth": (
+        "El servidor no acepta este teléfono: pida a su supervisor que lo registre de nuevo.",
+        "The server refuses this phone: ask your supervisor to register it again.",
+    ),
+    "sync.upgrade": (
+        "Actualice la aplicación para poder sincronizar.",
+        "Update the app to be able to sync.",
+    ),
+    "sync.busy": ("Ya hay una sincronización en curso.", "A sync is already running."),
     "sync.done": (
         "Enviados {sent}, recibidos {received}",
         "Sent {sent}, received {received}",

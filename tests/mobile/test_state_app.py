@@ -172,6 +172,13 @@ def test_sync_without_a_runner_or_with_a_failure_says_so(db: sessionmaker[Sessio
     failing.sync()
     assert failing.message == "No se pudo sincronizar: sin señal" and failing.message_is_error
     assert failing.online is False and not failing.busy
+    offline = make_app(db, syncer=lambda: SyncResult(ok=False, error="x", problem="offline"))
+    offline.sync()
+    assert offline.message.startswith("Sin conexión con el servidor. Todo queda guardado")
+    assert offline.online is False
+    refused = make_app(db, syncer=lambda: SyncResult(ok=False, problem="reauth"))
+    refused.sync()
+    assert refused.online is True and "registre de nuevo" in refused.message
 
 
 def test_language_switch_changes_messages(db: sessionmaker[Session]) -> None:
