@@ -8,7 +8,8 @@ with clients, invoices and charges, then measures:
 - new events/s at chunk 200 through the service (read_push + syncing.push + commit, one
   transaction per chunk), a week's mix: mostly visits and payments, some promises, a few voids;
 - the reference: the same inbound_event and ledger rows (entries, allocations), already typed,
-  bulk-inserted with SQLAlchemy Core executemany, one transaction per chunk;
+  bulk-inserted the way the push writes rows (COPY on PostgreSQL, a driver executemany on
+  SQLite), one transaction per chunk;
 - duplicates/s: the same chunks pushed again (every event answered `duplicate`);
 - over real HTTP on loopback against `recaudo serve` (uvicorn, a subprocess): the p95 of a gzip
   push of 200 new events, next to the p95 of a `GET /healthz` round trip on the same connection;
@@ -50,6 +51,7 @@ from server.db.models import (
     LedgerEntry,
     User,
 )
+from server.repositories import bulk
 from server.services import syncing
 from server.services.access import Actor
 from server.services.devices import register_device
@@ -296,16 +298,18 @@ def reference_rows(
 
 
 def reference_insert(url: str, work: list[tuple[Phone, list[dict[str, Any]]]]) -> float:
-    """The floor: the same rows bulk-inserted with Core executemany, one transaction a chunk."""
+    """The floor: the same rows written the way the push writes rows (COPY on PostgreSQL, a
+    driver executemany on SQLite: server/repositories/bulk.py), one transaction a chunk."""
     engine = make_engine(url)
+    factory = make_session_factory(engine)
     per_chunk = reference_rows(work)
     start = time.perf_counter()
     for rows in per_chunk:
-        with engine.begin() as conn:
-            conn.execute(sa.insert(InboundEvent), rows["inbound"])
-            if rows["entries"]:
-                conn.execute(sa.insert(LedgerEntry), rows["entries"])
-                conn.execute(sa.insert(LedgerAllocation), rows["allocations"])
+        with factory() as session:
+            bulk.insert_rows(session, InboundEvent, rows["inbound"])
+            bulk.insert_rows(session, LedgerEntry, rows["entries"])
+            bulk.insert_rows(session, LedgerAllocation, rows["allocations"])
+            session.commit()
     seconds = time.perf_counter() - start
     engine.dispose()
     return seconds
@@ -453,7 +457,8 @@ def main() -> None:
         "10% promises, a few voids) over 60 clients each with 3 open invoices, pushed in chunks "
         "of 200. Service = `read_push` + `syncing.push` + commit, one transaction per chunk. "
         "Reference = the same inbound_event, ledger_entry and ledger_allocation rows, already "
-        "typed, bulk-inserted with Core executemany, one transaction per chunk, in the same run. "
+        "typed, bulk-inserted the way the push writes rows (COPY on PostgreSQL, a driver "
+        "executemany on SQLite), one transaction per chunk, in the same run. "
         "Duplicates = the same chunks pushed again. HTTP = `recaudo serve` (uvicorn) as a "
         "subprocess on loopback, gzip bodies of 200 new events over one keep-alive connection "
         f"({2 * count} collectors' weeks, the first {WARM_UP} pushes not counted), "

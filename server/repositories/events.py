@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.db.models import (
@@ -22,6 +22,7 @@ from server.db.models import (
     SyncCounter,
     Visit,
 )
+from server.repositories import bulk
 
 SERVER_SEQ = "server_seq"
 
@@ -126,10 +127,9 @@ _BULK_MODELS: Mapping[str, type[Any]] = {
 
 
 def insert_rows(session: Session, kind: str, rows: Sequence[dict[str, Any]]) -> None:
-    """One executemany (insertmanyvalues) for a list of rows with the same keys, on the session's
-    connection: a Core insert, without the ORM bulk path's per-row bookkeeping."""
-    if rows:
-        session.connection().execute(insert(_BULK_MODELS[kind]), list(rows))
+    """One bulk statement for a list of rows with the same keys (every column with a default
+    named: see server/repositories/bulk.py)."""
+    bulk.insert_rows(session, _BULK_MODELS[kind], rows)
 
 
 def events_of_device(session: Session, device_id: uuid.UUID) -> Sequence[InboundEvent]:

@@ -8,11 +8,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.db.base import Money
 from server.db.models import Client, Invoice, LedgerAllocation, LedgerEntry
+from server.repositories import bulk
 
 
 def add_entry(
@@ -215,12 +216,9 @@ _MOVE_INVOICE = (
 def insert_entries(
     session: Session, entries: Sequence[dict[str, Any]], allocations: Sequence[dict[str, Any]]
 ) -> None:
-    """Entries (ids already set) and their allocations, one Core executemany each."""
-    conn = session.connection()
-    if entries:
-        conn.execute(insert(LedgerEntry), list(entries))
-    if allocations:
-        conn.execute(insert(LedgerAllocation), list(allocations))
+    """Entries (ids already set, every column named) and their allocations, in bulk."""
+    bulk.insert_rows(session, LedgerEntry, entries)
+    bulk.insert_rows(session, LedgerAllocation, allocations)
 
 
 def move_projections(
