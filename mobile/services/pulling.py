@@ -147,6 +147,10 @@ def checksum_mismatch(session: Session, checksum: ScopeChecksum) -> str | None:
     if local.balance_sum != checksum.balance_sum:
         return f"balance sum: {local.balance_sum} here, {checksum.balance_sum} on the server"
     versions = session.execute(select(ClientMirror.id, ClientMirror.version)).all()
-    if scope_digest((uuid.UUID(cid), version) for cid, version in versions) != checksum.digest:
+    try:
+        digest = scope_digest((uuid.UUID(cid), version) for cid, version in versions)
+    except ValueError:
+        return "a mirrored client id is not a UUID"
+    if digest != checksum.digest:
         return "the clients' versions differ from the server's"
     return None

@@ -115,6 +115,10 @@ def test_checksum_compares_count_sum_and_versions(db: sessionmaker[Session]) -> 
         assert "balance" in (checksum_mismatch(session, wrong_sum) or "")
         wrong_version = checksum_of({A: (4, "10.00"), B: (1, "5.50")})
         assert "versions" in (checksum_mismatch(session, wrong_version) or "")
+    apply_page(db, page(remove(B, 3), put("not-a-uuid", 1, 4, "5.50")), now=MORNING)
+    with db() as session:
+        bad_id = checksum_of({A: (3, "10.00"), B: (1, "5.50")})
+        assert "UUID" in (checksum_mismatch(session, bad_id) or "")
 
 
 def test_resync_clears_mirror_and_cursor_never_the_outbox(db: sessionmaker[Session]) -> None:
