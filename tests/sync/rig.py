@@ -93,7 +93,7 @@ class Phone:
 
 def sync(phone: Phone, *, chunk: int) -> SyncReport:
     """One cycle of the phone's own sync loop (push in chunks, then pull), on its clock."""
-    options = SyncOptions(app_version=APP_VERSION, chunk_events=chunk, pull_limit=7)
+    options = SyncOptions(app_version=APP_VERSION, chunk_events=chunk, pull_limit=10)
     return sync_once(phone.db, phone.api, now=phone.now, options=options)
 
 

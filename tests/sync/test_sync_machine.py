@@ -51,7 +51,9 @@ TZ = "America/Bogota"
 
 cents = st.one_of(
     st.integers(min_value=1, max_value=10**8),  # up to a million pesos
-    st.integers(min_value=10**8, max_value=10**17),  # large, up to the largest amount allowed
+    # Large, but a client's balance stays inside the wire's range after a whole run: a sum past
+    # MAX_AMOUNT breaks pull (test_bad_input.py::test_pull_after_payments_past_the_largest_amount).
+    st.integers(min_value=10**8, max_value=10**14),
 )
 amounts = cents.map(lambda c: Decimal(c) / 100)
 skews = st.sampled_from([timedelta(0), timedelta(days=365), timedelta(days=-365)])
@@ -75,6 +77,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.closed: set[uuid.UUID] = set()
         # Every event the phones' field actions wrote, as first written.
         self.recorded: dict[str, Row] = {}
+        self.since_heal = 0
 
     def _remember(self, phone: Phone, event_id: str) -> None:
         self.recorded[event_id] = recorded_row(phone, event_id)
@@ -175,8 +178,10 @@ class SyncMachine(RuleBasedStateMachine):
         """Requests stuck in the network arrive now, late and in any order."""
         self.world.network.release_held(self.rng)
 
+    @precondition(lambda self: self.since_heal >= 6)
     @rule()
     def heal_and_drain(self) -> None:
+        """Now and then mid-run (it is costly; every example also ends with it)."""
         self._quiesce()
 
     # --- the office -----------------------------------------------------------------------
@@ -200,12 +205,14 @@ class SyncMachine(RuleBasedStateMachine):
         errors = [d for d in self.world.network.log if d.status and d.status >= 500]
         assert not errors, f"the server failed: {errors}"
         world = self.world
+        self.since_heal += 1
         check_always(world.office.session, world.phones, self.recorded, world.network.injected)
 
     def _quiesce(self) -> None:
         """Heal the network, let held requests arrive, and sync every phone twice: within those
         two cycles nothing may stay pending (liveness), and then every invariant holds."""
         world = self.world
+        self.since_heal = 0
         for phone in world.phones:
             phone.transport.heal()
             phone.transport.wire_events = None
@@ -258,7 +265,7 @@ def run_machine(
         settings=settings(
             current,
             # The default profile's 60 examples cost too much here; chaos runs its own count.
-            max_examples=min(current.max_examples, 12)
+            max_examples=min(current.max_examples, 8)
             if current.max_examples <= 60
             else current.max_examples,
             stateful_step_count=25,
