@@ -90,6 +90,16 @@ def app_main(settings: MobileSettings, default_server: str = "") -> Any:
             except Exception:  # web without the Web Share API: the clipboard still works
                 await ft.Clipboard().set(text)
 
+        async def share_pdf(name: str, data: bytes) -> bool:
+            try:
+                await ft.Share().share_files(
+                    [ft.ShareFile.from_bytes(data, mime_type="application/pdf", name=name)],
+                    title=name,
+                )
+            except Exception:  # no share sheet here (a browser without file sharing)
+                return False
+            return True
+
         async def open_url(url: str) -> None:
             await ft.UrlLauncher().launch_url(url)
 
@@ -106,6 +116,7 @@ def app_main(settings: MobileSettings, default_server: str = "") -> Any:
             state=state,
             location=location_source(page),
             share_text=share_text,
+            share_pdf=share_pdf,
             open_url=open_url,
         )
         mount(ctx, default_server=default_server)

@@ -131,7 +131,11 @@ CATALOG: Final[dict[str, tuple[str, str]]] = {
     ),
     "receipt.title": ("Recibo", "Receipt"),
     "receipt.share": ("Compartir", "Share"),
-    "receipt.copied": ("Recibo copiado", "Receipt copied"),
+    "receipt.pdf": ("PDF", "PDF"),
+    "receipt.share_failed": (
+        "Este equipo no puede compartir archivos; comparta el recibo como texto",
+        "This device cannot share files; share the receipt as text",
+    ),
     "receipt.done": ("Listo", "Done"),
     "receipt.number": ("Recibo N.º {number}", "Receipt No. {number}"),
     "receipt.client": ("Cliente: {name} ({code})", "Client: {name} ({code})"),

@@ -34,6 +34,7 @@ class Ctx:
     state: AppState
     location: LocationSource
     share_text: Callable[[str], Awaitable[None]]
+    share_pdf: Callable[[str, bytes], Awaitable[bool]]  # (file name, bytes) -> shared?
     open_url: Callable[[str], Awaitable[None]]
     gps_form: object | None = None  # the visit form a GPS wait was started for
 

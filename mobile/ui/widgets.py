@@ -97,6 +97,8 @@ def field(
         value=value,
         on_change=on_change,
         error=error,
+        error_style=ft.TextStyle(size=th.SMALL, color=th.DANGER, weight=ft.FontWeight.BOLD),
+        error_max_lines=3,
         hint_text=hint,
         keyboard_type=ft.KeyboardType.NUMBER if numeric else ft.KeyboardType.TEXT,
         password=password,

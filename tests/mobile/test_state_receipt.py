@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+from pypdf import PdfReader
+
 from mobile.state.i18n import Texts
-from mobile.state.receipt import ReceiptView, receipt_text
+from mobile.state.receipt import ReceiptView, receipt_lines, receipt_text
+from mobile.state.receipt_pdf import receipt_pdf
 
 AT = datetime(2026, 11, 23, 15, 4, tzinfo=timezone(timedelta(hours=-5)))
 
@@ -52,3 +56,26 @@ def test_english_receipt_keeps_the_spanish_words_and_shows_reference_and_void() 
     assert "Method: Transfer" in text
     assert "Reference: NEQUI 5521" in text
     assert text.endswith("VOIDED")
+
+
+def test_receipt_pdf_opens_and_shows_number_amount_and_words() -> None:
+    receipt = ReceiptView(
+        receipt_no="K7Q-000412",
+        client_name="Peña & Cía (sucursal)",
+        client_code="C00017",
+        amount=Decimal("1250000.50"),
+        method="deposit",
+        reference="",
+        at=AT,
+        collector="gestor1",
+    )
+    data = receipt_pdf(receipt_lines(receipt, Texts("es"), "America/Bogota"), title="K7Q-000412")
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 1
+    shown = reader.pages[0].extract_text()
+    assert "Recibo N.º K7Q-000412" in shown
+    assert "Valor: $ 1.250.000,50" in shown
+    assert "Cliente: Peña & Cía (sucursal) (C00017)" in shown
+    assert "Medio: Consignación" in shown
+    assert "cincuenta centavos" in shown
+    assert reader.metadata is not None and reader.metadata.title == "K7Q-000412"

@@ -10,6 +10,7 @@ import flet as ft
 from mobile.state.forms import Errors, VisitForm
 from mobile.state.i18n import Texts
 from mobile.state.receipt import receipt_lines, receipt_text
+from mobile.state.receipt_pdf import receipt_pdf
 from mobile.ui import theme as th
 from mobile.ui.screens.today import distance_text
 from mobile.ui.shell import Body, Ctx
@@ -177,19 +178,25 @@ def payment(ctx: Ctx) -> Body:
             error=_error(t, form.errors, "reference"),
         ),
     ]
-    if detail is not None and detail.invoices:
-        controls.append(text(t("payment.invoices"), bold=True))
-        controls += [
-            ft.Checkbox(
-                label=f"{inv.number} · {t.money(inv.balance)}",
-                value=inv.number in form.invoice_numbers,
-                on_change=toggle(inv.number),
-            )
-            for inv in detail.invoices
-        ]
     controls.append(
         row(primary(t("payment.review"), lambda _: state.review_payment(), icon=ft.Icons.CHECK))
     )
+    if detail is not None and detail.invoices:
+        # Optional and rarely used (oldest due first is the default): folded below the button.
+        controls.append(
+            ft.ExpansionTile(
+                title=text(t("payment.invoices"), bold=True),
+                expanded=bool(form.invoice_numbers),
+                controls=[
+                    ft.Checkbox(
+                        label=f"{inv.number} · {t.money(inv.balance)}",
+                        value=inv.number in form.invoice_numbers,
+                        on_change=toggle(inv.number),
+                    )
+                    for inv in detail.invoices
+                ],
+            )
+        )
     return Body(t("payment.title"), controls)
 
 
@@ -242,6 +249,14 @@ def receipt(ctx: Ctx) -> Body:
     async def share(_: Any) -> None:
         await ctx.share_text(body)
 
+    async def share_pdf(_: Any) -> None:
+        if state.receipt is None:
+            return
+        pdf = receipt_pdf(lines, title=t("receipt.number", number=state.receipt.receipt_no))
+        if not await ctx.share_pdf(f"recibo-{state.receipt.receipt_no}.pdf", pdf):
+            state.message, state.message_is_error = t("receipt.share_failed"), True
+            state.notify()
+
     controls: list[ft.Control] = [
         tagged(
             "receipt",
@@ -252,7 +267,10 @@ def receipt(ctx: Ctx) -> Body:
                 ]
             ),
         ),
-        row(primary(t("receipt.share"), share, icon=ft.Icons.SHARE)),
+        row(
+            primary(t("receipt.share"), share, icon=ft.Icons.SHARE),
+            secondary(t("receipt.pdf"), share_pdf, icon=ft.Icons.PICTURE_AS_PDF),
+        ),
         row(secondary(t("receipt.done"), lambda _: state.go("client"), icon=ft.Icons.DONE)),
     ]
     return Body(t("receipt.title"), controls, back=True)

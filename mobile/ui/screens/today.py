@@ -98,9 +98,8 @@ def build(ctx: Ctx) -> Body:
     def fill() -> None:
         rows = filter_rows(state.rows, state.filter)
         count.value = t("today.count", shown=len(rows), total=len(state.rows))
-        listing.controls = [client_card(ctx, row) for row in rows] or [
-            text(t("today.empty"), color=th.MUTED)
-        ]
+        empty = t("setup.first_sync") if state.busy and not state.rows else t("today.empty")
+        listing.controls = [client_card(ctx, row) for row in rows] or [text(empty, color=th.MUTED)]
 
     def refilter(**changes: Any) -> None:
         # Only the list changes: the search field keeps its focus while typing.
