@@ -13,7 +13,7 @@ again. Every failure leaves the outbox as it was: the next cycle retries the sam
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
@@ -141,8 +141,12 @@ def sync_once(
     key, lock_file = _flight(db)
     with single_flight(key, lock_file) as mine:
         if not mine:
+            with db() as session:
+                pending = pending_count(session)
             return SyncReport(
-                error_kind="already_running", error_message="a sync is already running"
+                pending_left=pending,
+                error_kind="already_running",
+                error_message="a sync is already running",
             )
         cycle = _Cycle(db, api, now, options or SyncOptions(), on_progress)
         try:
@@ -327,13 +331,9 @@ class _Cycle:
         status: int | None = None,
         retry_after_s: float | None = None,
     ) -> None:
-        self.report = replace(
-            self.report,
-            error_kind=kind,
-            error_message=message,
-            http_status=status,
-            retry_after_s=retry_after_s,
-        )
+        report = self.report  # the same object the progress callback was given
+        report.error_kind, report.error_message = kind, message
+        report.http_status, report.retry_after_s = status, retry_after_s
 
     def _progress(self, phase: str) -> None:
         self.report.phase = phase

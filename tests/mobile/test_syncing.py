@@ -233,6 +233,7 @@ def test_a_second_caller_is_told_a_sync_is_running(db: sessionmaker[Session]) ->
     release.set()
     worker.join(30)
     assert other.already_running
+    assert other.pending_left == 1  # the row the running sync is pushing
     assert len(blocking.pushes) == 1
 
 
