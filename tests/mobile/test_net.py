@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 
 import httpx
@@ -161,3 +164,60 @@ def test_retry_after_as_seconds_or_http_date() -> None:
     assert retry_after("Mon, 23 Nov 2026 14:00:00 GMT", NOW) == 0.0  # already past
     assert retry_after("soon", NOW) is None
     assert retry_after(None, NOW) is None
+
+
+@contextmanager
+def tcp_server(handle: Callable[[socket.socket, threading.Event], None]) -> Iterator[str]:
+    """A loopback server that hands each connection to `handle` (a misbehaving peer)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                handle(conn, stop)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(10)
+        listener.close()
+
+
+def test_a_silent_server_times_out_on_a_real_socket() -> None:
+    def silent(conn: socket.socket, stop: threading.Event) -> None:
+        conn.recv(65536)
+        stop.wait(10)  # never answers
+
+    with tcp_server(silent) as url:
+        api = SyncClient(url, "tok", timeouts=Timeouts(deadline=0.3))
+        outcome = api.pull("", 1)
+    assert isinstance(outcome, Failure)
+    assert (outcome.kind, outcome.message) == ("retryable", "timeout (ReadTimeout)")
+
+
+def test_a_dripping_server_is_cut_by_the_overall_deadline_on_a_real_socket() -> None:
+    """Each byte arrives well within the read timeout; only the overall deadline stops it."""
+
+    def drip(conn: socket.socket, stop: threading.Event) -> None:
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+        conn.sendall(b"Content-Length: 100000\r\n\r\n")
+        with suppress(OSError):
+            while not stop.wait(0.05):
+                conn.sendall(b" ")
+
+    with tcp_server(drip) as url:
+        api = SyncClient(url, "tok", timeouts=Timeouts(deadline=0.5, read=0.4))
+        outcome = api.pull("", 1)
+    assert isinstance(outcome, Failure)
+    assert outcome.kind == "retryable"
+    assert outcome.message == "no complete answer within 0.5 s"
