@@ -11,6 +11,7 @@ import argparse
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import flet as ft
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mobile.adapters.enrollment import HttpEnroller
 from mobile.adapters.location import GeolocatorSource, LocationSource, NoLocation
+from mobile.adapters.prefs import load_lang, save_lang
 from mobile.adapters.storage import data_dir
 from mobile.data.migrate import open_database
 from mobile.services.syncing import SyncOptions, SyncReport, open_client, sync_once
@@ -80,7 +82,8 @@ def location_source(page: ft.Page) -> LocationSource:
 
 
 def app_main(settings: MobileSettings, default_server: str = "") -> Any:
-    db = open_database(data_dir(settings) / settings.database_path.name)
+    folder = data_dir(settings)
+    db = open_database(folder / settings.database_path.name)
     rules = load_rules("CO")
 
     async def main(page: ft.Page) -> None:
@@ -110,6 +113,8 @@ def app_main(settings: MobileSettings, default_server: str = "") -> Any:
             syncer=make_syncer(db, settings),
             tz=settings.timezone,
             contact_rules=rules,
+            lang=load_lang(folder),
+            on_lang=partial(save_lang, folder),
         )
         ctx = Ctx(
             page=page,

@@ -115,6 +115,7 @@ class AppState:
     contact_rules: ContactRules | None = None
     promise_horizon_days: int = DEFAULT_PROMISE_HORIZON_DAYS
     on_change: Callable[[], None] | None = None
+    on_lang: Callable[[Lang], None] | None = None  # remember the choice (mobile.adapters.prefs)
 
     screen: Screen = "setup"
     filter: TodayFilter = field(default_factory=TodayFilter)
@@ -208,6 +209,8 @@ class AppState:
 
     def set_lang(self, lang: Lang) -> None:
         self.lang = lang
+        if self.on_lang is not None:
+            self.on_lang(lang)
         self.notify()
 
     def set_filter(self, flt: TodayFilter) -> None:

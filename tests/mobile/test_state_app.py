@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from mobile.adapters.prefs import load_lang, save_lang
 from mobile.data.migrate import open_database
 from mobile.data.models import OutboxRow
 from mobile.state.app import AppState, EnrollError, Enrollment, SyncResult
@@ -186,3 +188,13 @@ def test_language_switch_changes_messages(db: sessionmaker[Session]) -> None:
     app.set_lang("en")
     app.sync()
     assert app.message == "Sync is not available in this version yet"
+
+
+def test_the_language_choice_survives_reopening(db: sessionmaker[Session], tmp_path: Path) -> None:
+    folder = tmp_path / "prefs"
+    assert load_lang(folder) == "es"  # nothing saved yet
+    app = AppState(db=db, clock=clock, enroller=FakeEnroller(), on_lang=partial(save_lang, folder))
+    app.set_lang("en")
+    assert load_lang(folder) == "en"
+    (folder / "preferences.json").write_text("{not json", encoding="utf-8")
+    assert load_lang(folder) == "es"  # a damaged file falls back, never crashes the app

@@ -8,6 +8,7 @@ from typing import Any
 import flet as ft
 
 from mobile.ui import theme as th
+from mobile.ui.screens.week import language_switch
 from mobile.ui.shell import Body, Ctx
 from mobile.ui.widgets import field, heading, notice, primary, text
 
@@ -37,20 +38,10 @@ def build(ctx: Ctx, default_server: str = "") -> Body:
             state.busy = False
             state.notify()
 
-    def language(e: ft.Event[ft.SegmentedButton]) -> None:
-        state.set_lang("en" if "en" in e.control.selected else "es")
-
     controls: list[ft.Control] = [
         heading(t("setup.title")),
         text(t("setup.intro"), color=th.MUTED),
-        ft.SegmentedButton(
-            segments=[
-                ft.Segment(value="es", label="Español"),
-                ft.Segment(value="en", label="English"),
-            ],
-            selected=[state.lang],
-            on_change=language,
-        ),
+        language_switch(ctx),
         field(t("setup.server"), values["server"], keep("server"), hint="http://…"),
         field(t("setup.username"), values["username"], keep("username")),
         field(t("setup.password"), "", keep("password"), password=True),

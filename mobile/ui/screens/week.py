@@ -30,6 +30,28 @@ def _tile(label: str, value: str, identifier: str) -> ft.Control:
     return tile
 
 
+def language_switch(ctx: Ctx) -> ft.Control:
+    state = ctx.state
+
+    def chosen(e: ft.Event[ft.SegmentedButton]) -> None:
+        state.set_lang("en" if "en" in e.control.selected else "es")
+
+    return ft.Column(
+        controls=[
+            text(ctx.t("setup.language"), bold=True),
+            ft.SegmentedButton(
+                segments=[
+                    ft.Segment(value="es", label="Español"),
+                    ft.Segment(value="en", label="English"),
+                ],
+                selected=[state.lang],
+                on_change=chosen,
+            ),
+        ],
+        spacing=6,
+    )
+
+
 def build(ctx: Ctx) -> Body:
     state, t = ctx.state, ctx.t
     week = state.week()
@@ -64,5 +86,6 @@ def build(ctx: Ctx) -> Body:
             text(f"{t('week.payments')}: {week.payments}", color=th.MUTED),
         ),
         text(t("week.note"), size=th.SMALL, color=th.MUTED),
+        language_switch(ctx),
     ]
     return Body(t("week.title"), controls)
