@@ -127,7 +127,8 @@ class Office:
 
 def seed_office(session: Session, collectors: list[str]) -> Office:
     users: dict[str, User] = {}
-    for name, role in [("supervisor", "supervisor"), *((c, "collector") for c in collectors)]:
+    office = [("supervisor", "supervisor"), ("admin", "admin")]
+    for name, role in [*office, *((c, "collector") for c in collectors)]:
         user = User(username=name, full_name=name, role=role, password_hash="!")
         session.add(user)
         users[name] = user

@@ -17,7 +17,7 @@ from tests.sync.faults import WireEvents
 DEVICE_TIME = "2026-11-23T10:21:07-05:00"
 
 
-def _payment(amount: object, **over: Any) -> dict[str, Any]:
+def malformed_payment(amount: object, **over: Any) -> dict[str, Any]:
     event = {
         "event_id": str(uuid.uuid4()),
         "device_seq": 900_000,
@@ -31,23 +31,23 @@ def _payment(amount: object, **over: Any) -> dict[str, Any]:
     return event
 
 
-# Each: a fresh malformed event. The first ones are held one by one; the last two refuse the
-# whole request (426 / 422) with nothing written.
-MALFORMED: tuple[Callable[[], dict[str, Any]], ...] = (
-    lambda: _payment("0.00"),
-    lambda: _payment("-5000.00"),
-    lambda: _payment("abc"),
-    lambda: _payment(12.5),  # a float: money travels as a string
-    lambda: _payment("1e30"),  # absurd
-    lambda: _payment("10000000000000000.00"),  # over the largest amount
-    lambda: _payment("10.00", type="payment.refunded"),  # unknown type: held, not refused
-    lambda: _payment("10.00", client_id="not-a-uuid"),
-    lambda: _payment("10.00", device_time="ayer"),
-    lambda: _payment("10.00", payload=None),
-    lambda: _payment("10.00", device_seq=-1),
-    lambda: _payment("10.00", type_version=2),  # newer than the server: 426
-    lambda: _payment("10.00", event_id="not-an-id"),  # no key to keep it under: 422
-)
+# Each makes a fresh malformed event. All but the last two are held one by one; those two
+# refuse the whole request (426 / 422) with nothing written.
+MALFORMED: dict[str, Callable[[], dict[str, Any]]] = {
+    "zero": lambda: malformed_payment("0.00"),
+    "negative": lambda: malformed_payment("-5000.00"),
+    "not_a_number": lambda: malformed_payment("abc"),
+    "float": lambda: malformed_payment(12.5),  # money travels as a string
+    "absurd_exponent": lambda: malformed_payment("1e30"),
+    "over_max": lambda: malformed_payment("10000000000000000.00"),
+    "unknown_type": lambda: malformed_payment("10.00", type="payment.refunded"),
+    "client_not_uuid": lambda: malformed_payment("10.00", client_id="not-a-uuid"),
+    "device_time_not_a_time": lambda: malformed_payment("10.00", device_time="ayer"),
+    "no_payload": lambda: malformed_payment("10.00", payload=None),
+    "negative_seq": lambda: malformed_payment("10.00", device_seq=-1),
+    "newer_type_version": lambda: malformed_payment("10.00", type_version=2),
+    "no_event_id": lambda: malformed_payment("10.00", event_id="not-an-id"),
+}
 
 
 def _other_content(event: dict[str, Any]) -> dict[str, Any]:
@@ -67,6 +67,7 @@ def wire_events(kind: str, rng: random.Random) -> WireEvents:
         events = [e for e in body.get("events", []) if isinstance(e, dict)]
         if kind == "conflict" and events:
             return [_other_content(rng.choice(events))]
-        return [rng.choice(MALFORMED)() for _ in range(rng.randint(1, 2))]
+        makers = list(MALFORMED.values())
+        return [rng.choice(makers)() for _ in range(rng.randint(1, 2))]
 
     return extra
