@@ -42,7 +42,7 @@ from tests.server.conftest import TEST_SIGNING_KEY, Login, _hashed
 from tests.server.sync_helpers import check_invariants
 
 PAGE = 5  # clients per pull page: a page applied whole leaves a multiple of it in the mirror
-CLIENTS = 60
+CLIENTS = 100  # 20 pages: the three kills together stop well before the last one
 
 CHILD = """
 import sys
