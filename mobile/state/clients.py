@@ -261,8 +261,13 @@ def client_detail(
     mine = [e for e in events if e.client_id == record.id]
     location = location_of(record)
     payments = payments_of(mine)
+    voided = {p.event_id for p in payments if p.voided}
     unreflected = sum(
-        1 for e in mine if e.type == "payment.collected" and e.state in ("pending", "conflict")
+        1
+        for e in mine
+        if e.type == "payment.collected"
+        and e.state in ("pending", "conflict")
+        and e.event_id not in voided  # paid and voided here: nothing for the server to reflect
     )
     return ClientDetail(
         record=record,

@@ -148,6 +148,7 @@ CATALOG: Final[dict[str, tuple[str, str]]] = {
     "void.title": ("Anular pago", "Void payment"),
     "void.reason": ("Motivo", "Reason"),
     "void.save": ("Anular pago", "Void payment"),
+    "void.cancel": ("Cancelar", "Cancel"),
     "void.saved": ("Pago anulado", "Payment voided"),
     # sync
     "sync.title": ("Sincronización", "Sync"),

@@ -150,7 +150,7 @@ def test_client_detail(db: sessionmaker[Session]) -> None:
     ]
     assert [(p.receipt_no, p.voided) for p in detail.payments_today] == [("K7Q-000003", True)]
     assert yesterday.receipt_no not in {p.receipt_no for p in detail.payments_today}
-    assert detail.unreflected_payments == 2
+    assert detail.unreflected_payments == 1  # yesterday's; today's was voided here
     assert record.balance == Decimal("29000.00")  # 30,000 - 1,000 (the 2,000 was voided)
     assert detail.location == Point(4.6, -74.08)
 

@@ -68,8 +68,12 @@ def void_dialog(ctx: Ctx, payment: PaymentLine) -> None:
                 tight=True,
             ),
             actions=[
-                ft.TextButton(content=t("payment.edit"), on_click=lambda _: page.pop_dialog()),
-                ft.FilledButton(content=t("void.save"), on_click=confirm),
+                ft.TextButton(
+                    content=t("void.cancel"), height=48, on_click=lambda _: page.pop_dialog()
+                ),
+                ft.FilledButton(
+                    content=t("void.save"), height=48, bgcolor=th.DANGER, on_click=confirm
+                ),
             ],
         )
     )
