@@ -17,7 +17,8 @@ from sqlalchemy.engine import make_url
 from server.db import migrate
 from server.db.engine import make_engine
 from server.main import create_app
-from tests.sync.rig import make_phone_template, server_settings
+from tests.sync.case import Case
+from tests.sync.rig import make_phone_template, open_world, server_settings
 
 POSTGRES_ENV = "RECAUDO_TEST_POSTGRES_URL"
 
@@ -75,3 +76,20 @@ def server(sync_app: FastAPI) -> Iterator[TestClient]:
     """The app with no faults in between (the office, and the far end of every phone's link)."""
     with TestClient(sync_app, raise_server_exceptions=False) as client:
         yield client
+
+
+@pytest.fixture
+def case(
+    sync_engine: Engine,
+    sync_app: FastAPI,
+    server: TestClient,
+    phone_template: Path,
+    tmp_path: Path,
+) -> Iterator[Case]:
+    world = open_world(
+        sync_engine, sync_app, server, phone_template, tmp_path, {"ana": 2, "beto": 1}
+    )
+    try:
+        yield Case(world)
+    finally:
+        world.close()

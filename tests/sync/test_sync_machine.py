@@ -6,6 +6,7 @@ requests. The invariants of sync-protocol.md are checked after every step and at
 
 from __future__ import annotations
 
+import os
 import random
 import uuid
 from datetime import datetime, timedelta
@@ -251,6 +252,15 @@ class SyncMachine(RuleBasedStateMachine):
             self.world.close()
 
 
+def machine_examples(profile: int) -> int:
+    """An example here costs about a second: 8 in the default profile (60 elsewhere), 300 in
+    chaos (2,000 elsewhere); RECAUDO_SYNC_EXAMPLES overrides both for a long hunt."""
+    override = os.environ.get("RECAUDO_SYNC_EXAMPLES")
+    if override:
+        return int(override)
+    return min(profile, 8) if profile <= 60 else min(profile, 300)
+
+
 def run_machine(
     engine: Engine, app: FastAPI, server: TestClient, template: Path, workdir: Path
 ) -> None:
@@ -264,10 +274,7 @@ def run_machine(
         SyncMachine,
         settings=settings(
             current,
-            # The default profile's 60 examples cost too much here; chaos runs its own count.
-            max_examples=min(current.max_examples, 8)
-            if current.max_examples <= 60
-            else current.max_examples,
+            max_examples=machine_examples(current.max_examples),
             stateful_step_count=25,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
