@@ -8,6 +8,7 @@ Ports the composition root (mobile/main.py) fills in and tests replace with fake
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -138,6 +139,8 @@ class AppState:
     busy: bool = False
     sync_progress: float | None = None
     _nonce: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # Taps can be handled on several threads: a second tap on "save" must not record twice.
+    _writing: threading.Lock = field(default_factory=threading.Lock)
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -263,6 +266,11 @@ class AppState:
             self.setup_error = self.t("error.required")
             self.notify()
             return False
+        with self._writing:  # one registration at a time: each one replaces the device token
+            if self.busy or self.screen != "setup":
+                return False
+            self.busy = True
+        self.notify()
         try:
             enrollment = self.enroller.enroll(
                 url,
@@ -274,8 +282,10 @@ class AppState:
         except EnrollError as exc:
             self.setup_error = self.t(exc.key, reason=exc.reason)
             self.online = exc.key != "error.server"
-            self.notify()
             return False
+        finally:
+            self.busy = False
+            self.notify()
         register_device(
             self.db,
             device_id=enrollment.device_id,
@@ -292,46 +302,52 @@ class AppState:
         return True
 
     def save_visit(self) -> bool:
-        values = self.visit.validate()
-        if values is None or self.client_id is None:
-            self.notify()
-            return False
-        outcome, notes = values
-        fix = self.visit.fix
-        self._write(
-            lambda: record_visit(
-                self.db,
-                client_id=self.client_id or "",
-                outcome=outcome,
-                notes=notes,
-                now=self.clock(),
-                lat=fix.point.lat if fix else None,
-                lon=fix.point.lon if fix else None,
-                accuracy_m=fix.accuracy_m if fix else None,
-            ),
-            "visit.saved",
-        )
-        return True
+        with self._writing:
+            if self.screen != "visit":  # already saved by an earlier tap
+                return False
+            values = self.visit.validate()
+            if values is None or self.client_id is None:
+                self.notify()
+                return False
+            outcome, notes = values
+            fix = self.visit.fix
+            self._write(
+                lambda: record_visit(
+                    self.db,
+                    client_id=self.client_id or "",
+                    outcome=outcome,
+                    notes=notes,
+                    now=self.clock(),
+                    lat=fix.point.lat if fix else None,
+                    lon=fix.point.lon if fix else None,
+                    accuracy_m=fix.accuracy_m if fix else None,
+                ),
+                "visit.saved",
+            )
+            return True
 
     def save_promise(self) -> bool:
-        values = self.promise.validate(
-            now=self.clock(), lang=self.lang, tz=self.tz, horizon_days=self.promise_horizon_days
-        )
-        if values is None or self.client_id is None:
-            self.notify()
-            return False
-        amount, due = values
-        self._write(
-            lambda: record_promise(
-                self.db,
-                client_id=self.client_id or "",
-                amount=amount,
-                due_date=due,
-                now=self.clock(),
-            ),
-            "promise.saved",
-        )
-        return True
+        with self._writing:
+            if self.screen != "promise":  # already saved by an earlier tap
+                return False
+            values = self.promise.validate(
+                now=self.clock(), lang=self.lang, tz=self.tz, horizon_days=self.promise_horizon_days
+            )
+            if values is None or self.client_id is None:
+                self.notify()
+                return False
+            amount, due = values
+            self._write(
+                lambda: record_promise(
+                    self.db,
+                    client_id=self.client_id or "",
+                    amount=amount,
+                    due_date=due,
+                    now=self.clock(),
+                ),
+                "promise.saved",
+            )
+            return True
 
     def review_payment(self) -> bool:
         """Validate the form and show the confirmation step; nothing is written yet."""
@@ -342,33 +358,36 @@ class AppState:
         return True
 
     def confirm_payment(self) -> bool:
-        draft = self.payment.draft
-        record = self.record()
-        if draft is None or record is None:
-            return False
-        receipt = record_payment(
-            self.db,
-            client_id=record.id,
-            amount=draft.amount,
-            method=draft.method,
-            reference=draft.reference or None,
-            invoice_numbers=draft.invoice_numbers or None,
-            now=self.clock(),
-        )
-        self.receipt = ReceiptView(
-            receipt_no=receipt.receipt_no,
-            client_name=record.name,
-            client_code=record.code,
-            amount=receipt.amount,
-            method=receipt.method,
-            reference=draft.reference,
-            at=receipt.device_time,
-            collector=self.info.username if self.info else "",
-        )
-        self.payment = PaymentForm()
-        self.reload()
-        self.go("receipt")
-        return True
+        with self._writing:
+            if self.screen != "confirm":  # already saved by an earlier tap
+                return False
+            draft = self.payment.draft
+            record = self.record()
+            if draft is None or record is None:
+                return False
+            receipt = record_payment(
+                self.db,
+                client_id=record.id,
+                amount=draft.amount,
+                method=draft.method,
+                reference=draft.reference or None,
+                invoice_numbers=draft.invoice_numbers or None,
+                now=self.clock(),
+            )
+            self.receipt = ReceiptView(
+                receipt_no=receipt.receipt_no,
+                client_name=record.name,
+                client_code=record.code,
+                amount=receipt.amount,
+                method=receipt.method,
+                reference=draft.reference,
+                at=receipt.device_time,
+                collector=self.info.username if self.info else "",
+            )
+            self.payment = PaymentForm()
+            self.reload()
+            self.go("receipt")
+            return True
 
     def void(self, payment_event_id: str, reason: str) -> bool:
         try:

@@ -68,6 +68,9 @@ def test_first_run_validates_then_registers_and_syncs(fresh: sessionmaker[Sessio
     assert not app.setup("ftp://x", "gestor1", "pw")
     assert app.setup_error == "Dirección inválida (http://… o https://…)"
     assert not app.setup("http://10.0.0.2:8000", "gestor1", "")
+    app.busy = True  # a registration already under way (a double tap)
+    assert not app.setup("http://10.0.0.2:8000", "gestor1", "secret")
+    app.busy = False
     assert enroller.calls == []
 
     assert app.setup("http://10.0.0.2:8000/ ", " gestor1 ", "secret")
@@ -198,3 +201,21 @@ def test_the_language_choice_survives_reopening(db: sessionmaker[Session], tmp_p
     assert load_lang(folder) == "en"
     (folder / "preferences.json").write_text("{not json", encoding="utf-8")
     assert load_lang(folder) == "es"  # a damaged file falls back, never crashes the app
+
+
+def test_a_second_tap_on_save_or_confirm_records_nothing(db: sessionmaker[Session]) -> None:
+    client = add_client(db, "Tienda Mía", "100000")
+    app = make_app(db)
+    app.open_client(client)
+    app.start_visit()
+    app.visit.outcome = "contacted"
+    assert app.save_visit()
+    assert not app.save_visit()  # the same button tapped again, handled after the first
+    app.start_payment()
+    app.payment.amount = "10.000"
+    assert app.review_payment()
+    assert app.confirm_payment()
+    assert not app.confirm_payment()
+    with db() as session:
+        types = sorted(session.scalars(select(OutboxRow.type)).all())
+    assert types == ["payment.collected", "visit.recorded"]

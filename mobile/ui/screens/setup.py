@@ -28,15 +28,10 @@ def build(ctx: Ctx, default_server: str = "") -> Body:
         return handler
 
     async def submit(_: Any) -> None:
-        state.busy = True
-        state.notify()
-        try:
-            await asyncio.to_thread(
-                state.setup, values["server"], values["username"], values["password"]
-            )
-        finally:
-            state.busy = False
-            state.notify()
+        # Off the event loop: logging in and registering are HTTP round trips.
+        await asyncio.to_thread(
+            state.setup, values["server"], values["username"], values["password"]
+        )
 
     controls: list[ft.Control] = [
         heading(t("setup.title")),
