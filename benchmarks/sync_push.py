@@ -9,7 +9,8 @@ with clients, invoices and charges, then measures:
   transaction per chunk), a week's mix: mostly visits and payments, some promises, a few voids;
 - the reference: the same inbound_event and ledger rows (entries, allocations), already typed,
   bulk-inserted the way the push writes rows (COPY on PostgreSQL, a driver executemany on
-  SQLite), one transaction per chunk;
+  SQLite), one transaction per chunk, on a twin database, chunk by chunk in turn with the
+  service so both see the same moments of a shared machine;
 - duplicates/s: the same chunks pushed again (every event answered `duplicate`);
 - over real HTTP on loopback against `recaudo serve` (uvicorn, a subprocess): the p95 of a gzip
   push of 200 new events, next to the p95 of a `GET /healthz` round trip on the same connection;
@@ -39,6 +40,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks import machine, write_section
 from server.db import migrate
@@ -246,23 +248,21 @@ def seed(url: str, count: int, rng: random.Random) -> list[Phone]:
 # --- the service, the reference, duplicates -------------------------------------------------
 
 
-def push_through_service(url: str, work: list[tuple[Phone, list[dict[str, Any]]]]) -> float:
-    """Seconds to push every chunk through read_push + syncing.push + commit."""
-    engine = make_engine(url)
-    factory = make_session_factory(engine)
-    bodies = [(phone.actor(), phone.body(events)) for phone, events in work]
+Work = list[tuple[Phone, list[dict[str, Any]]]]
+
+
+def push_chunk(factory: sessionmaker[Session], phone: Phone, events: list[dict[str, Any]]) -> float:
+    """Seconds to push one chunk through read_push + syncing.push + commit."""
+    body = phone.body(events)
     start = time.perf_counter()
-    for actor, body in bodies:
-        with factory() as session:
-            syncing.push(session, actor, read_push(body), now=NOW, tz=BOGOTA)
-            session.commit()
-    seconds = time.perf_counter() - start
-    engine.dispose()
-    return seconds
+    with factory() as session:
+        syncing.push(session, phone.actor(), read_push(body), now=NOW, tz=BOGOTA)
+        session.commit()
+    return time.perf_counter() - start
 
 
 def reference_rows(
-    work: list[tuple[Phone, list[dict[str, Any]]]],
+    work: Work,
 ) -> list[dict[str, list[dict[str, Any]]]]:  # per chunk: rows by table
     """Per chunk, the rows a push writes (inbound events, entries, allocations), typed."""
     out = []
@@ -297,22 +297,16 @@ def reference_rows(
     return out
 
 
-def reference_insert(url: str, work: list[tuple[Phone, list[dict[str, Any]]]]) -> float:
-    """The floor: the same rows written the way the push writes rows (COPY on PostgreSQL, a
-    driver executemany on SQLite: server/repositories/bulk.py), one transaction a chunk."""
-    engine = make_engine(url)
-    factory = make_session_factory(engine)
-    per_chunk = reference_rows(work)
+def reference_chunk(factory: sessionmaker[Session], rows: dict[str, list[dict[str, Any]]]) -> float:
+    """The floor for one chunk: its rows written the way the push writes rows (COPY on
+    PostgreSQL, a driver executemany on SQLite: server/repositories/bulk.py), committed."""
     start = time.perf_counter()
-    for rows in per_chunk:
-        with factory() as session:
-            bulk.insert_rows(session, InboundEvent, rows["inbound"])
-            bulk.insert_rows(session, LedgerEntry, rows["entries"])
-            bulk.insert_rows(session, LedgerAllocation, rows["allocations"])
-            session.commit()
-    seconds = time.perf_counter() - start
-    engine.dispose()
-    return seconds
+    with factory() as session:
+        bulk.insert_rows(session, InboundEvent, rows["inbound"])
+        bulk.insert_rows(session, LedgerEntry, rows["entries"])
+        bulk.insert_rows(session, LedgerAllocation, rows["allocations"])
+        session.commit()
+    return time.perf_counter() - start
 
 
 # --- over HTTP ------------------------------------------------------------------------------
@@ -357,9 +351,7 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=100)[94] if len(samples) > 1 else samples[0]
 
 
-def over_http(
-    url: str, folder: Path, work: list[tuple[Phone, list[dict[str, Any]]]]
-) -> tuple[list[float], list[float]]:
+def over_http(url: str, folder: Path, work: Work) -> tuple[list[float], list[float]]:
     """Milliseconds per gzip push of 200 new events, and per /healthz, interleaved."""
     pushes: list[float] = []
     trivial: list[float] = []
@@ -390,24 +382,31 @@ def over_http(
 
 
 def one_round(kind: str, folder: Path, seed_no: int) -> dict[str, Any]:
-    """Service and reference on twin databases (same seed), then HTTP on a third."""
+    """Service and reference on twin databases (same seed), chunk by chunk in turn so a busy
+    moment of a shared machine lands on both; then duplicates; then HTTP on a third database."""
     count = collectors()
-    figures: dict[str, Any] = {}
-    with fresh_url(kind, folder) as url:
-        phones = seed(url, count, random.Random(seed_no))
-        work = [(p, c) for p in phones for c in chunks(p.events, 200)]
-        figures["reference"] = reference_insert(url, work)
-    with fresh_url(kind, folder) as url:
-        phones = seed(url, count, random.Random(seed_no))
-        work = [(p, c) for p in phones for c in chunks(p.events, 200)]
+    figures: dict[str, Any] = {"reference": 0.0, "service": 0.0, "duplicates": 0.0}
+    with fresh_url(kind, folder) as ref_url, fresh_url(kind, folder) as url:
+        ref_work = work_of(seed(ref_url, count, random.Random(seed_no)))
+        work = work_of(seed(url, count, random.Random(seed_no)))
         figures["events"] = sum(len(c) for _, c in work)
-        figures["service"] = push_through_service(url, work)
-        figures["duplicates"] = push_through_service(url, work)
+        ref_engine, engine = make_engine(ref_url), make_engine(url)
+        ref_factory, factory = make_session_factory(ref_engine), make_session_factory(engine)
+        for rows, (phone, events) in zip(reference_rows(ref_work), work, strict=True):
+            figures["reference"] += reference_chunk(ref_factory, rows)
+            figures["service"] += push_chunk(factory, phone, events)
+        for phone, events in work:
+            figures["duplicates"] += push_chunk(factory, phone, events)
+        ref_engine.dispose()
+        engine.dispose()
     with fresh_url(kind, folder) as url:  # twice the collectors: 40 pushes for a p95
-        phones = seed(url, 2 * count, random.Random(seed_no + 1))
-        work = [(p, c) for p in phones for c in chunks(p.events, 200)]
+        work = work_of(seed(url, 2 * count, random.Random(seed_no + 1)))
         figures["push_ms"], figures["healthz_ms"] = over_http(url, folder, work)
     return figures
+
+
+def work_of(phones: list[Phone]) -> Work:
+    return [(p, c) for p in phones for c in chunks(p.events, 200)]
 
 
 def best(rounds: list[dict[str, Any]]) -> dict[str, float]:
@@ -459,6 +458,7 @@ def main() -> None:
         "Reference = the same inbound_event, ledger_entry and ledger_allocation rows, already "
         "typed, bulk-inserted the way the push writes rows (COPY on PostgreSQL, a driver "
         "executemany on SQLite), one transaction per chunk, in the same run. "
+        "Service and reference run chunk by chunk in turn on twin databases. "
         "Duplicates = the same chunks pushed again. HTTP = `recaudo serve` (uvicorn) as a "
         "subprocess on loopback, gzip bodies of 200 new events over one keep-alive connection "
         f"({2 * count} collectors' weeks, the first {WARM_UP} pushes not counted), "

@@ -27,14 +27,11 @@ def insert_rows(session: Session, model: type[Any], rows: Sequence[Mapping[str, 
     dialect = connection.dialect
     table = cast(Table, model.__table__)
     columns = list(rows[0])
-    processors = [_bind_processor(table.c[name], dialect) for name in columns]
-    records = (
-        [
-            value if convert is None else convert(value)
-            for convert, value in zip(processors, [row[c] for c in columns], strict=True)
-        ]
-        for row in rows
-    )
+    by_column = [
+        _converted([row[name] for row in rows], _bind_processor(table.c[name], dialect))
+        for name in columns
+    ]
+    records = list(zip(*by_column, strict=True))
     preparer = dialect.identifier_preparer
     target = f"{preparer.format_table(table)} ({', '.join(preparer.quote(c) for c in columns)})"
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
@@ -43,11 +40,11 @@ def insert_rows(session: Session, model: type[Any], rows: Sequence[Mapping[str, 
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(
         f"INSERT INTO {target} VALUES ({', '.join([marker] * len(columns))})",  # noqa: S608 - names quoted from metadata
-        [tuple(record) for record in records],
+        records,
     )
 
 
-def _copy(connection: Connection, statement: str, records: Iterable[list[Any]]) -> None:
+def _copy(connection: Connection, statement: str, records: Iterable[Sequence[Any]]) -> None:
     dbapi = connection.dialect.loaded_dbapi
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
@@ -58,6 +55,18 @@ def _copy(connection: Connection, statement: str, records: Iterable[list[Any]]) 
         raise IntegrityError(statement, None, exc) from exc
     except dbapi.Error as exc:
         raise DBAPIError(statement, None, exc) from exc
+
+
+def _converted(values: list[Any], convert: Callable[[Any], Any] | None) -> list[Any]:
+    """A column's values through its bind processor, each distinct value once (a chunk repeats
+    its device, user, receipt time and clients down the rows); unhashable ones (JSON) one by one."""
+    if convert is None:
+        return values
+    try:
+        done = {value: convert(value) for value in set(values)}
+    except TypeError:
+        return [convert(value) for value in values]
+    return [done[value] for value in values]
 
 
 def _bind_processor(column: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
