@@ -45,14 +45,19 @@ SIGNING_KEY = "chaos-signing-key-0123456789-0123456789-abcdef"
 
 
 def _die_after_push_commits(n: int) -> None:
-    """SIGKILL this process right after the n-th commit of a session that inserted inbound
-    events (the push route inserts and commits in one worker thread)."""
+    """SIGKILL this process right after the n-th commit of a session that recorded new inbound
+    events (the push route writes and commits in one worker thread)."""
     count = 0
     pushed = threading.local()
 
     @event.listens_for(Engine, "after_cursor_execute")
-    def _mark(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith("INSERT INTO INBOUND_EVENT"):
+    def _mark(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        # Inbound rows go by COPY on PostgreSQL, which no cursor event sees; the server_seq
+        # counter moves in the same transaction, only when a chunk records new events.
+        head = statement.lstrip()[:40].upper()
+        if head.startswith("INSERT INTO INBOUND_EVENT") or (
+            head.startswith("UPDATE SYNC_COUNTER") and "server_seq" in str(parameters)
+        ):
             pushed.flag = True
 
     @event.listens_for(Session, "after_commit")
