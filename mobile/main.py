@@ -81,7 +81,10 @@ def location_source(page: ft.Page) -> LocationSource:
         return NoLocation()
 
 
-def app_main(settings: MobileSettings, default_server: str = "") -> Any:
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
+def app_main(settings: MobileSettings, default_server: str = "", tile_url: str = OSM_TILES) -> Any:
     folder = data_dir(settings)
     db = open_database(folder / settings.database_path.name)
     rules = load_rules("CO")
@@ -123,6 +126,7 @@ def app_main(settings: MobileSettings, default_server: str = "") -> Any:
             share_text=share_text,
             share_pdf=share_pdf,
             open_url=open_url,
+            tile_url=tile_url,
         )
         mount(ctx, default_server=default_server)
 
@@ -136,11 +140,16 @@ def run(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8550)
     parser.add_argument("--data-dir", help="where the phone database lives")
     parser.add_argument("--server", default="", help="server URL shown on the first-run screen")
+    parser.add_argument(
+        "--tile-url",
+        default=os.environ.get("RECAUDO_MOBILE_TILE_URL", OSM_TILES),
+        help="map tiles, {z}/{x}/{y} template; empty for none",
+    )
     args = parser.parse_args(argv)
     if args.data_dir:
         os.environ["RECAUDO_MOBILE_DATA_DIR"] = args.data_dir
     settings = MobileSettings()
-    main = app_main(settings, default_server=args.server)
+    main = app_main(settings, default_server=args.server, tile_url=args.tile_url)
     if args.web:
         ft.run(
             main,

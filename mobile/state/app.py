@@ -52,7 +52,17 @@ from shared.errors import DomainError
 from shared.geo import Fix, Point
 
 Screen = Literal[
-    "setup", "today", "client", "visit", "promise", "payment", "confirm", "receipt", "sync", "week"
+    "setup",
+    "today",
+    "map",
+    "client",
+    "visit",
+    "promise",
+    "payment",
+    "confirm",
+    "receipt",
+    "sync",
+    "week",
 ]
 PARENT: dict[Screen, Screen] = {
     "client": "today",
@@ -62,6 +72,7 @@ PARENT: dict[Screen, Screen] = {
     "confirm": "payment",
     "receipt": "client",
     "sync": "today",
+    "map": "today",
     "week": "today",
 }
 Clock = Callable[[], datetime]

@@ -61,6 +61,13 @@ CATALOG: Final[dict[str, tuple[str, str]]] = {
     "row.last": ("Última gestión: {outcome}", "Last outcome: {outcome}"),
     "row.distance_m": ("{n} m", "{n} m"),
     "row.distance_km": ("{n} km", "{n} km"),
+    # map
+    "map.title": ("Mapa", "Map"),
+    "map.summary": (
+        "Paradas en el orden de Hoy: {shown} · Sin ubicación: {missing}",
+        "Stops in today's order: {shown} · Without a location: {missing}",
+    ),
+    "nav.map": ("Mapa", "Map"),
     # client
     "client.title": ("Cliente", "Client"),
     "client.balance": ("Saldo", "Balance"),

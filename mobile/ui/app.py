@@ -9,7 +9,7 @@ import flet as ft
 
 from mobile.state.app import Screen
 from mobile.ui import theme as th
-from mobile.ui.screens import client, forms, setup, sync, today, week
+from mobile.ui.screens import client, forms, mapa, setup, sync, today, week
 from mobile.ui.shell import Body, Ctx, build_view
 
 
@@ -17,6 +17,7 @@ def builders(default_server: str) -> dict[Screen, Callable[[Ctx], Body]]:
     return {
         "setup": partial(setup.build, default_server=default_server),
         "today": today.build,
+        "map": mapa.build,
         "client": client.build,
         "visit": forms.visit,
         "promise": forms.promise,

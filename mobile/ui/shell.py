@@ -16,7 +16,7 @@ from mobile.ui import theme as th
 from mobile.ui.widgets import tagged, text
 
 GPS_WAIT_S = 6.0
-TOP_LEVEL: tuple[Screen, ...] = ("today", "sync", "week")
+TOP_LEVEL: tuple[Screen, ...] = ("today", "map", "sync", "week")
 
 
 @dataclass
@@ -36,6 +36,7 @@ class Ctx:
     share_text: Callable[[str], Awaitable[None]]
     share_pdf: Callable[[str, bytes], Awaitable[bool]]  # (file name, bytes) -> shared?
     open_url: Callable[[str], Awaitable[None]]
+    tile_url: str = ""  # map tiles ({z}/{x}/{y}); empty: no tiles, the map still draws
     gps_form: object | None = None  # the visit form a GPS wait was started for
 
     @property
@@ -109,6 +110,7 @@ def navigation(ctx: Ctx) -> ft.NavigationBar:
         bgcolor=th.ACCENT_SOFT,
         destinations=[
             ft.NavigationBarDestination(icon=ft.Icons.TODAY, label=t("nav.today")),
+            ft.NavigationBarDestination(icon=ft.Icons.MAP, label=t("nav.map")),
             ft.NavigationBarDestination(icon=ft.Icons.SYNC, label=t("nav.sync")),
             ft.NavigationBarDestination(icon=ft.Icons.INSIGHTS, label=t("nav.week")),
         ],

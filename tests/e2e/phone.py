@@ -68,15 +68,15 @@ class Server:
 def running_app(
     data_dir: Path, port: int, server_url: str
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """The app's own process, as `make demo` runs it; yields its URL (once it answers) and the
-    process, so a test can start other work while it boots."""
+    """The app's own process, as `make demo` runs it (without map tiles: no internet here);
+    yields its URL and the process, so a test can start other work while it boots."""
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir / "app.log"
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}  # never the desktop client
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "mobile.main", "--web", "--port", str(port),
-             "--data-dir", str(data_dir), "--server", server_url],
+             "--data-dir", str(data_dir), "--server", server_url, "--tile-url", ""],
             cwd=ROOT, env=env, stdout=out, stderr=out,
         )  # fmt: skip
     try:

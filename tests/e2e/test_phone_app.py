@@ -94,6 +94,10 @@ def run_the_day(app_url: str, server: Server) -> None:
         count = page.get_by_text(re.compile(r"^([1-9]\d*) de \1 clientes$"))
         expect(count).to_be_visible(timeout=60_000)
         shot(page, "02-hoy")
+        page.get_by_role("tab", name="Mapa").click()
+        expect(page.get_by_text(re.compile(r"^Paradas en el orden de Hoy: [1-9]"))).to_be_visible()
+        shot(page, "02-mapa")
+        page.get_by_role("tab", name="Hoy").click()
 
         # The first stop of the day (the highest priority).
         first = page.locator("[flt-semantics-identifier^='client-']").first

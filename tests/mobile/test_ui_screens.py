@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import flet as ft
+import flet_map as ftm
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -92,7 +93,8 @@ def prepare(app: AppState, screen: Screen) -> None:
 
 
 SCREENS: tuple[Screen, ...] = (
-    "setup", "today", "client", "visit", "promise", "payment", "confirm", "receipt", "sync", "week",
+    "setup", "today", "map", "client", "visit", "promise",
+    "payment", "confirm", "receipt", "sync", "week",
 )  # fmt: skip
 
 
@@ -104,7 +106,7 @@ def test_every_screen_builds_with_large_targets_and_readable_text(
     view, _ = screen_of(app, screen)
     controls = list(walk(view))
     buttons = [c for c in controls if isinstance(c, BUTTONS)]
-    assert buttons or screen == "week", f"{screen} has no button"
+    assert buttons or screen in ("week", "map"), f"{screen} has no button"
     assert all((b.height or 0) >= 48 for b in buttons), screen
     for icon_button in (c for c in controls if isinstance(c, ft.IconButton)):
         assert (icon_button.width or 0) >= 48 and (icon_button.height or 0) >= 48
@@ -130,6 +132,14 @@ def test_screens_show_what_the_collector_needs(app: AppState) -> None:
     assert "Recibo N.º K7Q-000001" in _texts(receipt)
     sync, _ = screen_of(app, "sync")
     assert "Pendientes 1 · Retenidos 0 · En conflicto 0" in _texts(sync)
+
+
+def test_map_pins_every_located_stop_with_a_48_px_target(app: AppState) -> None:
+    view, _ = screen_of(app, "map")
+    markers = [c for c in walk(view) if isinstance(c, ftm.Marker)]
+    assert len(markers) == 1
+    assert markers[0].width == 48 and markers[0].height == 48
+    assert "Paradas en el orden de Hoy: 1 · Sin ubicación: 0" in _texts(view)
 
 
 def test_visit_screen_starts_one_gps_wait(app: AppState) -> None:
