@@ -1,5 +1,8 @@
-"""Mapa as values: the day's stops with coordinates in the order of Hoy (numbered), the planned
-route line through them, and where the map opens (the collector, else the first stop)."""
+"""Mapa as values: the day's stops with coordinates in the order of Hoy (numbered), the route
+line to the next few of them, and where the map opens (the collector, else the first stop).
+
+Hoy's order is a priority, not a route: drawn through sixty stops it is a tangle, so the line
+goes only to the next `NEXT_STOPS` until the route planner supplies a real order."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from mobile.state.clients import ClientRow
 from shared.geo import Point
 
 BOGOTA = Point(4.6486, -74.0628)  # where an empty map opens: the business' home city
+NEXT_STOPS = 5
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ def map_view(
     records: Mapping[str, ClientRecord],
     position: Point | None,
     home: Point = BOGOTA,
+    next_stops: int = NEXT_STOPS,
 ) -> MapView:
     stops, missing = [], 0
     for order, row in enumerate(rows, start=1):
@@ -52,6 +57,6 @@ def map_view(
                 row.promise_due_today is not None,
             )
         )
-    route = ([position] if position else []) + [s.point for s in stops]
+    route = ([position] if position else []) + [s.point for s in stops[:next_stops]]
     center = position or (stops[0].point if stops else home)
     return MapView(tuple(stops), tuple(route), center, position, missing)

@@ -26,4 +26,5 @@ def test_stops_follow_the_day_and_the_route_starts_at_the_collector(
 
     nowhere = map_view(rows(db), records, None)
     assert nowhere.center == Point(4.70, -74.05) and nowhere.route[0] == Point(4.70, -74.05)
+    assert map_view(rows(db), records, here, next_stops=1).route == (here, Point(4.70, -74.05))
     assert map_view([], {}, None).center == BOGOTA

@@ -16,7 +16,7 @@ from mobile.ui.shell import Body, Ctx
 from mobile.ui.widgets import tagged, text
 from shared.geo import Point
 
-MAP_HEIGHT = 520
+CHROME_PX = 230  # app bar, navigation bar, summary line and padding around the map
 
 
 def _at(point: Point) -> ftm.MapLatitudeLongitude:
@@ -90,7 +90,9 @@ def build(ctx: Ctx) -> Body:
                     initial_zoom=12,
                     bgcolor="#DDE3EA",
                 ),
-                height=MAP_HEIGHT,
+                # The screen's height, not more: a map taller than the screen would take the
+                # drag that should scroll the page.
+                height=max(300, int(getattr(ctx.page, "height", None) or 844) - CHROME_PX),
                 border=ft.Border.all(1, th.LINE),
                 border_radius=8,
                 clip_behavior=ft.ClipBehavior.HARD_EDGE,
