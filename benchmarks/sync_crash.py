@@ -19,6 +19,7 @@ from pathlib import Path
 from benchmarks import machine, write_section
 from tests.chaos.crashloop import Config, Report, run_in_tempdir
 
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/recaudo_bench"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -34,10 +35,8 @@ def cold_start_s(repeats: int = 3) -> float:
 
 def main() -> None:
     kills = int(os.environ.get("RECAUDO_BENCH_CRASH_KILLS", "300"))
-    engines = ["sqlite"]
-    pg = os.environ.get("RECAUDO_BENCH_POSTGRES_URL", "")
-    if pg:
-        engines.append("postgres")
+    engines = ["sqlite", "postgres"]
+    pg = os.environ.get("RECAUDO_BENCH_POSTGRES_URL", DEFAULT_PG)
     cold = cold_start_s()
     reports: list[Report] = []
     for engine in engines:

@@ -1,4 +1,5 @@
-"""The crash loop: phones push through the fault proxy while uvicorn is `kill -9`ed over and over.
+"""The crash loop: phones record field work and sync (push, pull) through the fault proxy while
+uvicorn is `kill -9`ed over and over.
 
 Each cycle lets traffic flow for a random moment, then ends the server one of two ways:
 - timed: wait for a push to be forwarded (or not, one time in five: a random point), sleep a
