@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -24,7 +24,7 @@ from mobile.adapters.storage import data_dir
 from mobile.data.migrate import open_database
 from mobile.services.syncing import SyncOptions, SyncReport, open_client, sync_once
 from mobile.settings import MobileSettings
-from mobile.state.app import AppState, SyncProblem, SyncResult, SyncRunner
+from mobile.state.app import AppState, SyncPhase, SyncProblem, SyncResult, SyncRunner
 from mobile.ui.app import mount
 from mobile.ui.shell import Ctx
 from shared.contact_rules import load_rules
@@ -48,7 +48,12 @@ def problem_of(report: SyncReport) -> SyncProblem:
 
 
 def make_syncer(db: sessionmaker[Session], settings: MobileSettings) -> SyncRunner:
-    def run() -> SyncResult:
+    def run(progress: Callable[[SyncPhase, int], None]) -> SyncResult:
+        def on_progress(report: SyncReport) -> None:
+            if report.phase in ("push", "pull"):
+                phase: SyncPhase = "push" if report.phase == "push" else "pull"
+                progress(phase, report.pushed if phase == "push" else report.pulled)
+
         try:
             client = open_client(db, app_version=settings.app_version)
         except Exception as exc:  # not registered, bad URL: say so on screen
@@ -60,6 +65,7 @@ def make_syncer(db: sessionmaker[Session], settings: MobileSettings) -> SyncRunn
                 options=SyncOptions(
                     app_version=settings.app_version, chunk_events=settings.push_chunk_events
                 ),
+                on_progress=on_progress,
             )
         return SyncResult(
             ok=report.ok,

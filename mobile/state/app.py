@@ -113,7 +113,9 @@ class SyncResult:
     problem: SyncProblem = ""
 
 
-SyncRunner = Callable[[], SyncResult]
+SyncPhase = Literal["push", "pull", "done"]
+# One sync round; it reports (phase, events sent or changes received so far) as it goes.
+SyncRunner = Callable[[Callable[[SyncPhase, int], None]], SyncResult]
 
 
 @dataclass
@@ -148,7 +150,8 @@ class AppState:
     setup_server: str = ""  # what was typed, kept across re-renders (never the password)
     setup_username: str = ""
     busy: bool = False
-    sync_progress: float | None = None
+    sync_phase: SyncPhase | None = None  # while a sync runs
+    sync_count: int = 0
     _nonce: str = field(default_factory=lambda: str(uuid.uuid4()))
     # Taps can be handled on several threads: a second tap on "save" must not record twice.
     _writing: threading.Lock = field(default_factory=threading.Lock)
@@ -424,12 +427,12 @@ class AppState:
             self.message, self.message_is_error = self.t("sync.unavailable"), True
             self.notify()
             return None
-        self.busy, self.sync_progress = True, None
+        self.busy, self.sync_phase, self.sync_count = True, None, 0
         self.notify()
         try:
-            result = self.syncer()
+            result = self.syncer(self._sync_progress)
         finally:
-            self.busy = False
+            self.busy, self.sync_phase = False, None
         self.online = result.ok or result.problem in ("reauth", "upgrade", "busy")
         self.reload()
         if result.ok:
@@ -443,6 +446,17 @@ class AppState:
         return result
 
     # --- plumbing ---------------------------------------------------------------------------
+
+    def _sync_progress(self, phase: SyncPhase, count: int) -> None:
+        if (phase, count) != (self.sync_phase, self.sync_count):
+            self.sync_phase, self.sync_count = phase, count
+            self.notify()
+
+    def sync_status(self) -> str:
+        """What the progress bar says: sending, receiving, or just working."""
+        if self.sync_phase in ("push", "pull"):
+            return self.t(f"sync.{self.sync_phase}", n=self.sync_count)
+        return self.t("sync.running")
 
     def _write(self, action: Callable[[], object], saved_key: str) -> None:
         action()

@@ -163,6 +163,8 @@ CATALOG: Final[dict[str, tuple[str, str]]] = {
     "sync.never": ("Nunca sincronizado", "Never synced"),
     "sync.button": ("Sincronizar ahora", "Sync now"),
     "sync.running": ("Sincronizando…", "Syncing…"),
+    "sync.push": ("Enviando registros… {n}", "Sending records… {n}"),
+    "sync.pull": ("Recibiendo la cartera… {n}", "Receiving the portfolio… {n}"),
     "sync.unavailable": (
         "La sincronización aún no está disponible en esta versión",
         "Sync is not available in this version yet",

@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from mobile.adapters.prefs import load_lang, save_lang
 from mobile.data.migrate import open_database
 from mobile.data.models import OutboxRow
-from mobile.state.app import AppState, EnrollError, Enrollment, SyncResult
+from mobile.state.app import (
+    AppState,
+    EnrollError,
+    Enrollment,
+    SyncPhase,
+    SyncResult,
+    SyncRunner,
+)
 from shared.geo import Fix, Point
 from tests.mobile.conftest import MORNING
 from tests.mobile.test_state_clients import add_client
@@ -43,7 +50,7 @@ def clock() -> datetime:
 def make_app(
     db: sessionmaker[Session],
     enroller: FakeEnroller | None = None,
-    syncer: Callable[[], SyncResult] | None = None,
+    syncer: SyncRunner | None = None,
 ) -> AppState:
     app = AppState(db=db, clock=clock, enroller=enroller or FakeEnroller(), syncer=syncer)
     app.start()
@@ -58,8 +65,13 @@ def fresh(tmp_path: Path) -> sessionmaker[Session]:
 def test_first_run_validates_then_registers_and_syncs(fresh: sessionmaker[Session]) -> None:
     rounds: list[int] = []
 
-    def syncer() -> SyncResult:
+    seen: list[str] = []
+
+    def syncer(progress: Callable[[SyncPhase, int], None]) -> SyncResult:
         rounds.append(1)
+        for count in (0, 12, 12):  # what the collector reads under the progress bar
+            progress("pull", count)
+            seen.append(app.sync_status())
         return SyncResult(ok=True, sent=0, received=12)
 
     enroller = FakeEnroller()
@@ -77,6 +89,8 @@ def test_first_run_validates_then_registers_and_syncs(fresh: sessionmaker[Sessio
     assert enroller.calls[0][:2] == ("http://10.0.0.2:8000", "gestor1")
     assert app.screen == "today" and rounds == [1]
     assert app.message == "Enviados 0, recibidos 12"
+    assert seen == ["Recibiendo la cartera… 0"] + ["Recibiendo la cartera… 12"] * 2
+    assert app.sync_phase is None and app.sync_status() == "Sincronizando…"
     assert app.info is not None and app.info.device_code == "K7Q"
     assert make_app(fresh).screen == "today"  # reopened: registered stays registered
 
@@ -173,15 +187,15 @@ def test_sync_without_a_runner_or_with_a_failure_says_so(db: sessionmaker[Sessio
     app = make_app(db)
     assert app.sync() is None
     assert app.message == "La sincronización aún no está disponible en esta versión"
-    failing = make_app(db, syncer=lambda: SyncResult(ok=False, error="sin señal"))
+    failing = make_app(db, syncer=lambda _: SyncResult(ok=False, error="sin señal"))
     failing.sync()
     assert failing.message == "No se pudo sincronizar: sin señal" and failing.message_is_error
     assert failing.online is False and not failing.busy
-    offline = make_app(db, syncer=lambda: SyncResult(ok=False, error="x", problem="offline"))
+    offline = make_app(db, syncer=lambda _: SyncResult(ok=False, error="x", problem="offline"))
     offline.sync()
     assert offline.message.startswith("Sin conexión con el servidor. Todo queda guardado")
     assert offline.online is False
-    refused = make_app(db, syncer=lambda: SyncResult(ok=False, problem="reauth"))
+    refused = make_app(db, syncer=lambda _: SyncResult(ok=False, problem="reauth"))
     refused.sync()
     assert refused.online is True and "registre de nuevo" in refused.message
 

@@ -38,7 +38,10 @@ def build(ctx: Ctx) -> Body:
         ),
     ]
     if state.busy:
-        controls += [text(t("sync.running")), ft.ProgressBar(color=th.ACCENT)]
+        controls += [
+            tagged("sync-progress", text(state.sync_status())),
+            ft.ProgressBar(color=th.ACCENT),
+        ]
     else:
         controls.append(row(primary(t("sync.button"), sync, icon=ft.Icons.SYNC)))
     if not overview.rows:

@@ -165,7 +165,10 @@ def build(ctx: Ctx) -> Body:
 
     controls: list[ft.Control] = []
     if state.busy:
-        controls += [text(t("sync.running")), ft.ProgressBar(color=th.ACCENT)]
+        controls += [
+            tagged("sync-progress", text(state.sync_status())),
+            ft.ProgressBar(color=th.ACCENT),
+        ]
     else:
         controls.append(ft.Row(controls=[secondary(t("sync.button"), sync, icon=ft.Icons.SYNC)]))
     controls += [ft.Row(controls=[search]), filters, toggles, count, listing]
