@@ -38,9 +38,16 @@ def mount(ctx: Ctx, *, default_server: str = "") -> None:
     page.bgcolor = th.SURFACE
 
     def render() -> None:
-        view = build_view(ctx, screens[state.screen](ctx))
-        page.views.clear()
-        page.views.append(view)
+        fresh = build_view(ctx, screens[state.screen](ctx))
+        view = ctx.view
+        if view is None or not page.views or page.views[-1] is not view:
+            page.views.clear()
+            page.views.append(fresh)
+            ctx.view = fresh
+        else:  # same View: Flet sends only what changed, and the bar keeps its identity
+            view.appbar = fresh.appbar
+            view.navigation_bar = fresh.navigation_bar
+            view.controls = fresh.controls
         page.update()
 
     state.on_change = render

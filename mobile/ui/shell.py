@@ -38,6 +38,8 @@ class Ctx:
     open_url: Callable[[str], Awaitable[None]]
     tile_url: str = ""  # map tiles ({z}/{x}/{y}); empty: no tiles, the map still draws
     gps_form: object | None = None  # the visit form a GPS wait was started for
+    nav: ft.NavigationBar | None = None  # kept across redraws (see navigation())
+    view: ft.View | None = None  # the one View, updated in place on every redraw
 
     @property
     def t(self) -> Texts:
@@ -98,23 +100,28 @@ def status_badges(ctx: Ctx) -> list[ft.Control]:
     return [ft.Row(controls=badges, spacing=6), ft.Container(width=8)]
 
 
+NAV_ICONS = (ft.Icons.TODAY, ft.Icons.MAP, ft.Icons.SYNC, ft.Icons.INSIGHTS)
+NAV_LABELS = ("nav.today", "nav.map", "nav.sync", "nav.week")
+
+
 def navigation(ctx: Ctx) -> ft.NavigationBar:
+    """One bar for the whole session, updated in place: a tap on it while the screen redraws
+    (a GPS fix, a sync finishing) still lands on a control that exists."""
     t, state = ctx.t, ctx.state
+    if ctx.nav is None:
 
-    def on_change(e: ft.Event[ft.NavigationBar]) -> None:
-        state.go(TOP_LEVEL[int(e.control.selected_index)])
+        def on_change(e: ft.Event[ft.NavigationBar]) -> None:
+            state.go(TOP_LEVEL[int(e.control.selected_index)])
 
-    return ft.NavigationBar(
-        selected_index=TOP_LEVEL.index(state.screen),
-        on_change=on_change,
-        bgcolor=th.ACCENT_SOFT,
-        destinations=[
-            ft.NavigationBarDestination(icon=ft.Icons.TODAY, label=t("nav.today")),
-            ft.NavigationBarDestination(icon=ft.Icons.MAP, label=t("nav.map")),
-            ft.NavigationBarDestination(icon=ft.Icons.SYNC, label=t("nav.sync")),
-            ft.NavigationBarDestination(icon=ft.Icons.INSIGHTS, label=t("nav.week")),
-        ],
-    )
+        ctx.nav = ft.NavigationBar(
+            on_change=on_change,
+            bgcolor=th.ACCENT_SOFT,
+            destinations=[ft.NavigationBarDestination(icon=icon) for icon in NAV_ICONS],
+        )
+    ctx.nav.selected_index = TOP_LEVEL.index(state.screen)
+    for destination, key in zip(ctx.nav.destinations, NAV_LABELS, strict=True):
+        destination.label = t(key)
+    return ctx.nav
 
 
 def build_view(ctx: Ctx, body: Body) -> ft.View:

@@ -1,7 +1,8 @@
 """The collector's day in the real app: web mode in Debian's Chromium at 390x844 with GPS granted,
-against a seeded server: first run, Hoy, a client, a visit, a promise, a payment with its
+against a seeded server: first run, Hoy, Mapa, a client, a visit, a promise, a payment with its
 confirmation and receipt; then the server goes down, two more payments and a visit are recorded
-offline, the server comes back, a sync sends them, and the ledger holds exactly those payments.
+offline, the app is closed and reopened with nothing lost, the server comes back, a sync sends
+them, and the ledger holds exactly those payments.
 Every screen is saved to test-artifacts/screenshots/phone-*.png."""
 
 from __future__ import annotations
@@ -158,7 +159,16 @@ def run_the_day(app_url: str, server: Server) -> None:
         expect(page.get_by_text("Visita guardada")).to_be_visible()
         shot(page, "09-cliente-offline")
 
-        page.locator("[flt-semantics-identifier='back']").click()
+        # Close the app and open it again (a new session): the six records are still there.
+        context.close()
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844}, permissions=["geolocation"], geolocation=BOGOTA
+        )
+        page = context.new_page()
+        open_flutter(page, app_url)
+        expect(page.locator("[flt-semantics-identifier='pending']")).to_have_text("6 sin enviar")
+        first_stop = page.locator("[flt-semantics-identifier^='client-']").first
+        expect(first_stop).to_contain_text(" km")  # the GPS fix arrived: distances shown
         page.get_by_role("tab", name="Sincronizar").click()
         counts = page.locator("[flt-semantics-identifier='sync-counts']")
         expect(counts).to_contain_text("Pendientes 6")
