@@ -137,7 +137,8 @@ async def _killer(
             server.kill()
             report.kills_timed += 1
         server.kill()  # reaps a self-killed child too
-        armed = rng.random() < cfg.after_commit_share
+        # Never arm the last server: it must stay up while the phones heal.
+        armed = report.kills < cfg.kills and rng.random() < cfg.after_commit_share
         await server.start(die_after_push_commits=rng.randint(1, 3) if armed else 0)
         report.restart_s.append(server.starts[-1])
 
