@@ -32,7 +32,13 @@ lint: $(VENV)/.synced
 test: lint browser
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
+# The server over fresh demo data, and beside it the collector's app in web mode (a fresh phone:
+# the demo database is new each time, so an old phone registration would be refused).
 demo: $(VENV)/.synced
+	rm -rf data/demo-phone
+	$(BIN)/recaudo-app --web --port 8550 --server http://127.0.0.1:8000 --data-dir data/demo-phone & \
+	app=$$!; trap 'kill $$app 2>/dev/null' EXIT INT TERM; \
+	echo "Collector app: http://127.0.0.1:8550 (log in as a collector from the list below)"; \
 	$(BIN)/recaudo demo
 
 # Benchmarks on SQLite and on the local PostgreSQL (each makes fresh databases of its own there);
