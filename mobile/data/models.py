@@ -35,6 +35,9 @@ class SyncState(Base):
     cursor: Mapped[str] = mapped_column(String(200), default="")
     server_epoch: Mapped[str] = mapped_column(String(100), default="")
     last_sync_at: Mapped[datetime | None]
+    # The latest server clock reading seen (HTTP Date of a sync answer): what the retention of
+    # acknowledged outbox rows runs on, so a wrong phone clock cannot purge them early.
+    server_time: Mapped[datetime | None]
 
 
 class OutboxRow(Base):

@@ -70,6 +70,17 @@ def retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
+def server_date(value: str | None) -> datetime | None:
+    """An answer's `Date` header (RFC 9110, 6.6.1) as an aware instant; None if absent or bad."""
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
 def _error_of(body: bytes) -> tuple[str | None, str]:
     """The server's `{"error": {"code", "message"}}`, tolerating any other body."""
     try:
@@ -169,12 +180,14 @@ class SyncClient:
         except httpx.RequestError as exc:  # connection refused or reset, truncated, bad gzip
             return Failure("retryable", f"network error ({type(exc).__name__}: {exc})")
         if response.status_code != 200:
-            return failure_for(response.status_code, response.headers, bytes(body), self._now())
+            when = server_date(response.headers.get("date")) or self._now()  # for Retry-After
+            return failure_for(response.status_code, response.headers, bytes(body), when)
         try:
-            return Ok(model.model_validate_json(bytes(body)))
+            value = model.model_validate_json(bytes(body))
         except ValidationError:
             # A body cut short by a proxy looks the same: asking again converges.
             return Failure("retryable", "the server's answer could not be read", 200)
+        return Ok(value, server_date(response.headers.get("date")))
 
     def _late(self) -> Failure:
         return Failure("retryable", f"no complete answer within {self.timeouts.deadline:g} s")

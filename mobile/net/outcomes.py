@@ -8,6 +8,7 @@ empty cursor, `bad_request` is a bug on one side, reported and not retried in a 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
 T = TypeVar("T")
@@ -18,6 +19,7 @@ FailureKind = Literal["retryable", "reauth", "upgrade", "resync", "bad_request"]
 @dataclass(frozen=True)
 class Ok(Generic[T]):
     value: T
+    server_time: datetime | None = None  # the answer's HTTP Date: the server's clock, if sent
 
 
 @dataclass(frozen=True)

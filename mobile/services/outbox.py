@@ -16,6 +16,15 @@ ACK_RETENTION = timedelta(days=30)
 _STATE_OF = {"applied": "acked", "duplicate": "acked", "held": "held", "conflict": "conflict"}
 
 
+def state_for(result: PushResult) -> str:
+    """The outbox state a push result puts its row in. A `duplicate` carries the reason the
+    server first recorded the event with: set only when it was held, so the retry of a held
+    event whose first answer was lost stays `held` on the phone, not `acked`."""
+    if result.status == "duplicate" and result.reason is not None:
+        return "held"
+    return _STATE_OF[result.status]
+
+
 def pending_rows(session: Session, limit: int | None = None) -> Sequence[OutboxRow]:
     """Pending rows in `device_seq` order, the order they are pushed in."""
     query = select(OutboxRow).where(OutboxRow.state == "pending").order_by(OutboxRow.device_seq)
@@ -26,7 +35,9 @@ def purge_acked(
     db: sessionmaker[Session], *, now: datetime, keep: timedelta = ACK_RETENTION
 ) -> int:
     """Delete rows acknowledged before `now - keep`. Kept until then so they can be re-pushed
-    after a server epoch change; pending, held and conflict rows are never purged."""
+    after a server epoch change; pending, held and conflict rows are never purged. `now` and
+    the `acked_at` stamps are the server's clock (the sync loop's `server_time`), never the
+    phone's, which may be off by a year."""
     cutoff = require_aware(now, "now") - keep
     with db.begin() as session:
         result = session.execute(
@@ -39,14 +50,15 @@ def apply_push_results(
     db: sessionmaker[Session], results: Iterable[PushResult], *, now: datetime
 ) -> None:
     """Record the server's answer to one push in one transaction: applied/duplicate become
-    `acked`, held stays `held` (both durably recorded, never resent), conflict stops resending."""
+    `acked`, held (or a duplicate of a held event) `held` (both durably recorded, never
+    resent), conflict stops resending."""
     require_aware(now, "now")
     with db.begin() as session:
         for result in results:
             row = session.get(OutboxRow, str(result.event_id))
             if row is None:
                 continue  # purged meanwhile: the server already had it
-            row.state = _STATE_OF[result.status]
+            row.state = state_for(result)
             row.server_seq = result.server_seq
             row.status_reason = result.reason
             row.acked_at = now

@@ -8,6 +8,11 @@ its cursor in one transaction, and checks the scope checksum after the last page
 clears the mirror and pulls again, once). A new `server_epoch` (the server was restored from a
 backup) puts every retained row back to pending and clears the mirror, then pushes and pulls
 again. Every failure leaves the outbox as it was: the next cycle retries the same rows.
+
+Retention of acknowledged rows runs on the server's clock: each answer's HTTP `Date` advances
+`sync_state.server_time` (never backwards), acknowledgements are stamped with it, and a completed
+cycle purges rows stamped more than 30 days before it. A phone clock a year off purges nothing
+early; a server that never sends `Date` gets nothing purged (kept longer is the safe side).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from mobile.services.outbox import (
     record_attempt,
     record_error,
     requeue_recorded,
+    state_for,
 )
 from mobile.services.pulling import apply_page, checksum_mismatch, clear_mirror, resync
 from mobile.services.singleflight import single_flight
@@ -77,7 +83,7 @@ class SyncOptions:
 class SyncReport:
     to_push: int = 0  # pending when the cycle began: with `pushed`, a progress bar
     pushed: int = 0  # events sent in pushes the server answered
-    acked: int = 0  # applied or duplicate
+    acked: int = 0  # applied, or a duplicate of an applied event
     held: int = 0
     conflicts: int = 0
     pulled: int = 0  # changes received
@@ -233,14 +239,16 @@ class _Cycle:
                 return False
             response = outcome.value
             self._check_epoch(response.server_epoch)
+            stamp = self._server_clock(outcome.server_time) or self.now()
             sent = set(ids)
             mine = [r for r in response.results if str(r.event_id) in sent]
-            apply_push_results(self.db, mine, now=self.now())
+            apply_push_results(self.db, mine, now=stamp)
             self.report.pushed += len(ids)
             for result in mine:
-                if result.status in ("applied", "duplicate"):
+                state = state_for(result)
+                if state == "acked":
                     self.report.acked += 1
-                elif result.status == "held":
+                elif state == "held":
                     self.report.held += 1
                 else:
                     self.report.conflicts += 1
@@ -268,6 +276,7 @@ class _Cycle:
                 self._failed(outcome)
                 return _Pulled.FAILED
             page = outcome.value
+            self._server_clock(outcome.server_time)
             if self._check_epoch(page.server_epoch):
                 return _Pulled.RESTART
             if page.has_more and page.next_cursor == cursor:
@@ -315,11 +324,24 @@ class _Cycle:
         self.report.epoch_changed |= changed
         return changed
 
-    def _succeeded(self) -> None:
-        at = self.now()
+    def _server_clock(self, seen: datetime | None) -> datetime | None:
+        """Advance the latest server time seen (never backwards); return it (None: no answer
+        ever carried a Date)."""
         with self.db.begin() as session:
-            sync_state(session).last_sync_at = at
-        purge_acked(self.db, now=at, keep=self.options.ack_retention)
+            state = sync_state(session)
+            if seen is not None and (state.server_time is None or seen > state.server_time):
+                state.server_time = seen
+            return state.server_time
+
+    def _succeeded(self) -> None:
+        with self.db.begin() as session:
+            state = sync_state(session)
+            state.last_sync_at = self.now()
+            server_now = state.server_time
+        # Retention runs on the server's clock: the phone's may be off by a year either way.
+        # With no server time yet, nothing is purged (rows kept longer is the safe side).
+        if server_now is not None:
+            purge_acked(self.db, now=server_now, keep=self.options.ack_retention)
 
     def _failed(self, failure: Failure) -> None:
         self._fail(failure.kind, failure.message, failure.status, failure.retry_after_s)

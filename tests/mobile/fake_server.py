@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from mobile.net.client import json_bytes
@@ -27,6 +28,7 @@ class FakeServer:
     pages: dict[str, PullResponse] = field(default_factory=dict)
     held: set[str] = field(default_factory=set)
     drop_results: int = 0  # answer for that many fewer events than were sent
+    clock: datetime | None = None  # the server's time, sent as every answer's Date
     on_push: Callable[[], None] | None = None
     on_pull: Callable[[], None] | None = None
 
@@ -43,8 +45,14 @@ class FakeServer:
         for event in events:
             eid = event["event_id"]
             if eid in self.recorded:
+                reason = "client_closed" if eid in self.held else None  # as first recorded
                 results.append(
-                    PushResult(event_id=eid, status="duplicate", server_seq=self.recorded[eid])
+                    PushResult(
+                        event_id=eid,
+                        status="duplicate",
+                        server_seq=self.recorded[eid],
+                        reason=reason,
+                    )
                 )
                 continue
             if eid in self.held:
@@ -56,7 +64,7 @@ class FakeServer:
             results.append(PushResult(event_id=eid, status="applied", server_seq=self.seq))
         if self.drop_results:
             results = results[: -self.drop_results]
-        return Ok(PushResponse(server_epoch=self.epoch, results=tuple(results)))
+        return Ok(PushResponse(server_epoch=self.epoch, results=tuple(results)), self.clock)
 
     def pull(self, cursor: str, limit: int) -> Outcome[PullResponse]:
         self.pulls.append(cursor)
@@ -64,4 +72,5 @@ class FakeServer:
             self.on_pull()
         if self.pull_faults:
             return self.pull_faults.pop(0)
-        return Ok(self.pages.get(cursor) or page(cursor=cursor or "c0", epoch=self.epoch))
+        answer = self.pages.get(cursor) or page(cursor=cursor or "c0", epoch=self.epoch)
+        return Ok(answer, self.clock)

@@ -13,7 +13,7 @@ from tests.mobile.conftest import MORNING, new_device
 
 CLIENT = "5f0e3c1a-1111-4b7e-9a57-2f8a3f0d6a11"
 
-HEAD = "0002"
+HEAD = "0003"
 
 # A realistic next migration: a new outbox column, which on SQLite means batch mode copies the
 # whole table into a new one (the operation that could lose or alter rows).
@@ -107,4 +107,43 @@ def test_0002_adds_client_fields_and_keeps_the_outbox(tmp_path: Path) -> None:
         row = conn.execute("SELECT city, status, promises, visits, balance FROM client").fetchone()
         assert row == ("", "active", "[]", "[]", 100000)
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
+    check(path)
+
+
+def test_0003_adds_server_time_and_keeps_the_outbox_byte_for_byte(tmp_path: Path) -> None:
+    path = tmp_path / "phone.db"
+    upgrade(path, "0002")
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO sync_state (id, device_id, device_code, device_token, server_url, "
+            "username, next_device_seq, cursor, server_epoch, last_sync_at) VALUES "
+            "(1, 'd', 'K7Q', 't', 'http://x', 'u', 3, 'c1', 'e1', '2026-11-23T15:00:00.000000Z')"
+        )
+        conn.executemany(
+            "INSERT INTO outbox (event_id, device_seq, type, type_version, client_id, "
+            "device_time, payload, amount, state, attempts, acked_at, server_seq) VALUES "
+            "(?, ?, 'payment.collected', 1, ?, '2026-11-23T10:21:07-05:00', ?, 500, ?, 2, ?, ?)",
+            [
+                (
+                    "e-1",
+                    1,
+                    CLIENT,
+                    '{"amount":"5.00","nota":"Ñandú"}',
+                    "acked",
+                    "2026-11-23T15:21:07.000000Z",
+                    41,
+                ),
+                ("e-2", 2, CLIENT, '{"amount":"5.00"}', "pending", None, None),
+            ],
+        )
+    before = dump(path, "*")
+    with sqlite3.connect(path) as conn:
+        state_before = conn.execute("SELECT * FROM sync_state").fetchall()
+    upgrade(path)
+    assert dump(path, "*") == before
+    with sqlite3.connect(path) as conn:
+        state = conn.execute("SELECT * FROM sync_state").fetchall()
+        assert [row[:-1] for row in state] == state_before  # server_time is the new last column
+        assert conn.execute("SELECT server_time FROM sync_state").fetchall() == [(None,)]
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     check(path)

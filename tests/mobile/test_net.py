@@ -61,6 +61,18 @@ def test_push_sends_gzip_json_with_the_device_token_and_reads_the_answer() -> No
     assert json.loads(gzip.decompress(request.content)) == BODY
 
 
+def test_an_answers_date_header_is_the_servers_clock() -> None:
+    dated = {"Date": "Mon, 23 Nov 2026 15:04:05 GMT"}
+    outcome = client(lambda _: httpx.Response(200, json=PUSHED, headers=dated)).push(BODY)
+    assert isinstance(outcome, Ok)
+    assert outcome.server_time == datetime(2026, 11, 23, 15, 4, 5, tzinfo=UTC)
+    for headers in ({}, {"Date": "yesterday"}):
+        outcome = client(lambda _, h=headers: httpx.Response(200, json=PUSHED, headers=h)).push(
+            BODY
+        )
+        assert isinstance(outcome, Ok) and outcome.server_time is None
+
+
 def test_pull_passes_cursor_and_limit_and_accepts_a_gzip_answer() -> None:
     seen: list[httpx.Request] = []
 

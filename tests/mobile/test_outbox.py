@@ -113,10 +113,11 @@ def test_export_writes_pending_events_the_server_accepts(
 def test_push_results_mark_rows(db: sessionmaker[Session]) -> None:
     ids = [
         record_visit(db, client_id=CLIENT, outcome="contacted", now=MORNING).event_id
-        for _ in range(4)
+        for _ in range(5)
     ]
     statuses = [("applied", 10, None), ("duplicate", 7, None), ("held", None, "client_closed"),
-                ("conflict", None, "same_event_id_different_content")]  # fmt: skip
+                ("conflict", None, "same_event_id_different_content"),
+                ("duplicate", 9, "client_closed")]  # fmt: skip
     apply_push_results(
         db,
         [
@@ -131,4 +132,5 @@ def test_push_results_mark_rows(db: sessionmaker[Session]) -> None:
             for r in session.scalars(select(OutboxRow).order_by(OutboxRow.device_seq))
         ]
     assert got == [("acked", 10, None), ("acked", 7, None), ("held", None, "client_closed"),
-                   ("conflict", None, "same_event_id_different_content")]  # fmt: skip
+                   ("conflict", None, "same_event_id_different_content"),
+                   ("held", 9, "client_closed")]  # a held event's retry: still held  # fmt: skip

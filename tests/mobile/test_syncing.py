@@ -113,6 +113,41 @@ def test_held_and_conflict_are_counted_and_never_resent(db: sessionmaker[Session
     assert len(server.pushes) == 1
 
 
+def test_retention_of_acked_rows_runs_on_the_servers_clock(db: sessionmaker[Session]) -> None:
+    visits(db, 2)
+    server = FakeServer(clock=MORNING)
+    year_ahead = MORNING + timedelta(days=365)  # the phone's clock is a year off
+    assert sync_once(db, server, now=lambda: year_ahead).ok
+    assert [state for _, state, _, _ in outbox(db)] == ["acked", "acked"]
+    server.clock = MORNING + timedelta(days=29)  # kept: re-pushed if the server is restored
+    assert sync_once(db, server, now=lambda: year_ahead).ok
+    assert len(outbox(db)) == 2
+    server.clock = MORNING - timedelta(days=300)  # a server clock reading going back is ignored
+    assert sync_once(db, server, now=lambda: MORNING).ok
+    server.clock = MORNING + timedelta(days=31)  # 30 days on the server's clock: purged
+    assert sync_once(db, server, now=lambda: MORNING - timedelta(days=365)).ok
+    assert outbox(db) == []
+
+
+def test_without_a_server_time_acked_rows_are_kept(db: sessionmaker[Session]) -> None:
+    visits(db, 1)
+    server = FakeServer()  # answers carry no Date
+    assert sync_once(db, server, now=lambda: MORNING).ok
+    assert sync_once(db, server, now=lambda: MORNING + timedelta(days=400)).ok
+    assert [state for _, state, _, _ in outbox(db)] == ["acked"]
+
+
+def test_a_held_event_answered_duplicate_stays_held(db: sessionmaker[Session]) -> None:
+    visits(db, 1)
+    with db() as session:
+        (event_id,) = session.scalars(select(OutboxRow.event_id))
+    server = FakeServer(held={event_id})
+    server.recorded[event_id] = 0  # held on a first push whose answer was lost
+    report = sync(db, server)
+    assert (report.acked, report.held) == (0, 1)
+    assert [state for _, state, _, _ in outbox(db)] == ["held"]
+
+
 def test_an_answer_missing_events_stops_instead_of_looping(db: sessionmaker[Session]) -> None:
     visits(db, 5)
     server = FakeServer(drop_results=2)
