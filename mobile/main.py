@@ -8,9 +8,10 @@ it on machines without internet.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -22,12 +23,15 @@ from mobile.adapters.location import GeolocatorSource, LocationSource, NoLocatio
 from mobile.adapters.prefs import load_lang, save_lang
 from mobile.adapters.storage import data_dir
 from mobile.data.migrate import open_database
+from mobile.net.client import SyncClient, Timeouts
 from mobile.services.syncing import SyncOptions, SyncReport, open_client, sync_once
 from mobile.settings import MobileSettings
 from mobile.state.app import AppState, SyncPhase, SyncProblem, SyncResult, SyncRunner
 from mobile.ui.app import mount
 from mobile.ui.shell import Ctx
 from shared.contact_rules import load_rules
+
+log = logging.getLogger(__name__)
 
 
 def now() -> datetime:
@@ -47,7 +51,23 @@ def problem_of(report: SyncReport) -> SyncProblem:
     return "other"
 
 
-def make_syncer(db: sessionmaker[Session], settings: MobileSettings) -> SyncRunner:
+def sync_client(
+    db: sessionmaker[Session], settings: MobileSettings, transport: Any = None
+) -> SyncClient:
+    """This phone's server connection, each request bounded by the configured deadline."""
+    return open_client(
+        db,
+        app_version=settings.app_version,
+        transport=transport,
+        timeouts=Timeouts(deadline=settings.request_deadline_s),
+    )
+
+
+def make_syncer(
+    db: sessionmaker[Session], settings: MobileSettings, transport: Any = None
+) -> SyncRunner:
+    """One sync round for the UI; `transport` (an httpx transport) is for tests."""
+
     def run(progress: Callable[[SyncPhase, int], None]) -> SyncResult:
         def on_progress(report: SyncReport) -> None:
             if report.phase in ("push", "pull"):
@@ -55,18 +75,20 @@ def make_syncer(db: sessionmaker[Session], settings: MobileSettings) -> SyncRunn
                 progress(phase, report.pushed if phase == "push" else report.pulled)
 
         try:
-            client = open_client(db, app_version=settings.app_version)
+            client = sync_client(db, settings, transport)
         except Exception as exc:  # not registered, bad URL: say so on screen
             return SyncResult(ok=False, error=str(exc))
-        with client:
-            report = sync_once(
-                db,
-                client,
-                options=SyncOptions(
-                    app_version=settings.app_version, chunk_events=settings.push_chunk_events
-                ),
-                on_progress=on_progress,
-            )
+        options = SyncOptions(
+            app_version=settings.app_version,
+            chunk_events=settings.push_chunk_events,
+            ack_retention=timedelta(days=settings.ack_retention_days),
+        )
+        try:
+            with client:
+                report = sync_once(db, client, options=options, on_progress=on_progress)
+        except Exception as exc:  # a local fault (database locked, disk full): a message
+            log.exception("sync failed on the phone")
+            return SyncResult(ok=False, error=local_error(exc), problem="other")
         return SyncResult(
             ok=report.ok,
             sent=report.pushed,
@@ -78,6 +100,12 @@ def make_syncer(db: sessionmaker[Session], settings: MobileSettings) -> SyncRunn
     return run
 
 
+def local_error(exc: Exception) -> str:
+    """A local fault, short enough for a message bar (SQLite errors quote whole statements)."""
+    text = str(exc).split("\n", 1)[0] or type(exc).__name__
+    return text[:160]
+
+
 def location_source(page: ft.Page) -> LocationSource:
     try:
         import flet_geolocator as ftg
@@ -87,10 +115,7 @@ def location_source(page: ft.Page) -> LocationSource:
         return NoLocation()
 
 
-OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-
-
-def app_main(settings: MobileSettings, default_server: str = "", tile_url: str = OSM_TILES) -> Any:
+def app_main(settings: MobileSettings, default_server: str = "") -> Any:
     folder = data_dir(settings)
     db = open_database(folder / settings.database_path.name)
     rules = load_rules("CO")
@@ -132,11 +157,19 @@ def app_main(settings: MobileSettings, default_server: str = "", tile_url: str =
             share_text=share_text,
             share_pdf=share_pdf,
             open_url=open_url,
-            tile_url=tile_url,
+            tile_url=settings.tile_url,
         )
         mount(ctx, default_server=default_server)
 
     return main
+
+
+def settings_from(args: argparse.Namespace) -> MobileSettings:
+    """The environment's settings, with the command line's options over them."""
+    settings = MobileSettings()
+    if args.tile_url is not None:
+        settings = settings.model_copy(update={"tile_url": args.tile_url})
+    return settings
 
 
 def run(argv: Sequence[str] | None = None) -> None:
@@ -148,14 +181,13 @@ def run(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--server", default="", help="server URL shown on the first-run screen")
     parser.add_argument(
         "--tile-url",
-        default=os.environ.get("RECAUDO_MOBILE_TILE_URL", OSM_TILES),
-        help="map tiles, {z}/{x}/{y} template; empty for none",
+        help="map tiles, {z}/{x}/{y} template; empty for none "
+        "(default: RECAUDO_MOBILE_TILE_URL, else OpenStreetMap)",
     )
     args = parser.parse_args(argv)
     if args.data_dir:
         os.environ["RECAUDO_MOBILE_DATA_DIR"] = args.data_dir
-    settings = MobileSettings()
-    main = app_main(settings, default_server=args.server, tile_url=args.tile_url)
+    main = app_main(settings_from(args), default_server=args.server)
     if args.web:
         ft.run(
             main,

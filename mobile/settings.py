@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.calendar import DEFAULT_TIMEZONE, business_tz
 
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
 
 class MobileSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RECAUDO_MOBILE_", extra="ignore")
@@ -22,7 +24,8 @@ class MobileSettings(BaseSettings):
     app_version: str = "0.1.0"
     ack_retention_days: int = Field(default=30, ge=1)
     push_chunk_events: int = Field(default=200, ge=1, le=200)
-    request_deadline_s: float = Field(default=20.0, gt=0)
+    request_deadline_s: float = Field(default=20.0, gt=0)  # each sync request, whole
+    tile_url: str = OSM_TILES  # map tiles, a {z}/{x}/{y} template; empty: no tiles
 
     @field_validator("timezone")
     @classmethod
