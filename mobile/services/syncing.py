@@ -7,7 +7,8 @@ before it is sent, its failure written on them), applies every answer with
 its cursor in one transaction, and checks the scope checksum after the last page (a mismatch
 clears the mirror and pulls again, once). A new `server_epoch` (the server was restored from a
 backup) puts every retained row back to pending and clears the mirror, then pushes and pulls
-again. Every failure leaves the outbox as it was: the next cycle retries the same rows.
+again. A `413` (a proxy with a lower body limit) halves the chunk, down to one event, for the
+rest of the cycle. Every failure leaves the outbox as it was: the next cycle retries the same rows.
 
 Retention of acknowledged rows runs on the server's clock: each answer's HTTP `Date` advances
 `sync_state.server_time` (never backwards), acknowledgements are stamped with it, and a completed
@@ -180,6 +181,7 @@ class _Cycle:
         self.db, self.api, self.now, self.options = db, api, now, options
         self.on_progress = on_progress
         self.report = SyncReport()
+        self.chunk_events = options.chunk_events  # halved by each 413 for the rest of the cycle
         with db() as session:
             self.epoch = sync_state(session).server_epoch  # only this cycle changes it
             self.report.to_push = pending_count(session)
@@ -205,7 +207,8 @@ class _Cycle:
     # --- push ---------------------------------------------------------------------------
 
     def _next_chunk(self) -> dict[str, Any]:
-        """Pending rows in device_seq order, at most chunk_events and chunk_bytes of JSON."""
+        """Pending rows in device_seq order, at most chunk_events (or the smaller cap a 413
+        left) and chunk_bytes of JSON."""
         with self.db() as session:
             state = sync_state(session)
             body: dict[str, Any] = {
@@ -215,7 +218,7 @@ class _Cycle:
                 "events": [],
             }
             size = len(json_bytes(body))
-            for row in pending_rows(session, limit=self.options.chunk_events):
+            for row in pending_rows(session, limit=self.chunk_events):
                 event = event_body(row)
                 grow = len(json_bytes(event)) + (1 if body["events"] else 0)  # comma
                 if body["events"] and size + grow > self.options.chunk_bytes:
@@ -235,6 +238,11 @@ class _Cycle:
             outcome = self.api.push(body)
             if isinstance(outcome, Failure):
                 record_error(self.db, ids, outcome.describe())
+                if outcome.status == 413 and len(ids) > 1:
+                    # A proxy with a lower body limit than the protocol's: send the same rows
+                    # in halves, down to one event, before reporting it.
+                    self.chunk_events = len(ids) // 2
+                    continue
                 self._failed(outcome)
                 return False
             response = outcome.value

@@ -29,6 +29,7 @@ class FakeServer:
     held: set[str] = field(default_factory=set)
     drop_results: int = 0  # answer for that many fewer events than were sent
     clock: datetime | None = None  # the server's time, sent as every answer's Date
+    proxy_limit: int | None = None  # a proxy in front answers 413 to pushes of more events
     on_push: Callable[[], None] | None = None
     on_pull: Callable[[], None] | None = None
 
@@ -41,6 +42,8 @@ class FakeServer:
             self.on_push()
         if self.push_faults:
             return self.push_faults.pop(0)
+        if self.proxy_limit is not None and len(events) > self.proxy_limit:
+            return Failure("bad_request", "Request Entity Too Large", 413)
         results = []
         for event in events:
             eid = event["event_id"]

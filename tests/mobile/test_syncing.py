@@ -148,6 +148,26 @@ def test_a_held_event_answered_duplicate_stays_held(db: sessionmaker[Session]) -
     assert [state for _, state, _, _ in outbox(db)] == ["held"]
 
 
+def test_a_413_from_a_proxy_halves_the_chunk_until_it_passes(db: sessionmaker[Session]) -> None:
+    visits(db, 450)
+    server = FakeServer(proxy_limit=60)
+    report = sync(db, server)
+    assert (report.ok, report.pushed, report.pending_left) == (True, 450, 0)
+    # 200 and 100 refused; then 50 at a time for the rest of the cycle
+    assert [len(p) for p in server.pushes] == [200, 100] + [50] * 9
+    assert sent_seqs(server)[300:] == list(range(1, 451))
+    assert {(state, error) for _, state, _, error in outbox(db)} == {("acked", None)}
+
+
+def test_a_413_for_a_single_event_is_reported(db: sessionmaker[Session]) -> None:
+    visits(db, 5)
+    server = FakeServer(proxy_limit=0)
+    report = sync(db, server)
+    assert (report.error_kind, report.http_status, report.pending_left) == ("bad_request", 413, 5)
+    assert [len(p) for p in server.pushes] == [5, 2, 1]
+    assert "413" in (outbox(db)[0][3] or "")
+
+
 def test_an_answer_missing_events_stops_instead_of_looping(db: sessionmaker[Session]) -> None:
     visits(db, 5)
     server = FakeServer(drop_results=2)
