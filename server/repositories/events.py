@@ -67,20 +67,29 @@ def known_events(session: Session, event_ids: Collection[uuid.UUID]) -> dict[uui
     return {r[0]: KnownEvent(r[1], r[2], r[3], r[4]) for r in rows}
 
 
-def client_facts(
+def lock_clients(
     session: Session, client_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, ClientFacts]:
+    """The facts of these clients, their rows locked until commit on PostgreSQL in id order (the
+    first row locks of a chunk after its device: every pusher takes them in the same order).
+    FOR NO KEY UPDATE: the push only moves balances and versions, so other transactions' foreign
+    keys to these clients (visits, entries) are not blocked."""
     if not client_ids:
         return {}
     rows = session.execute(
-        select(Client.id, Client.status, Client.collector_id).where(Client.id.in_(client_ids))
+        select(Client.id, Client.status, Client.collector_id)
+        .where(Client.id.in_(client_ids))
+        .order_by(Client.id)
+        .with_for_update(key_share=True)
     )
     return {r[0]: ClientFacts(r[0], r[1], r[2]) for r in rows}
 
 
 def allocate_server_seqs(session: Session, count: int) -> int:
     """Reserve `count` consecutive server_seq values and answer the first. The UPDATE's row lock
-    lasts until commit, so concurrent pushes get and publish their blocks in commit order."""
+    lasts until commit, so concurrent pushes get and publish their blocks in commit order. Take
+    it as the LAST lock of a transaction (see server/services/changes.py): waiting for any other
+    row while holding it deadlocks against a pusher that holds that row."""
     last = session.execute(
         update(SyncCounter)
         .where(SyncCounter.name == SERVER_SEQ)

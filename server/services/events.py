@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -44,13 +44,14 @@ _PLAUSIBLE_FUTURE = timedelta(hours=12)
 
 @dataclass(frozen=True)
 class Context:
-    """Who pushed, when, and the clients the chunk names (looked up once per chunk)."""
+    """Who pushed, when, and the clients the chunk touches (looked up and locked once per chunk
+    by `Chunk.load`)."""
 
     user_id: uuid.UUID
     device_id: uuid.UUID
     received_at: datetime
     tz: tzinfo
-    clients: dict[uuid.UUID, ClientFacts]
+    clients: dict[uuid.UUID, ClientFacts] = field(default_factory=dict)
 
 
 def effective_date(device_time: datetime, received_at: datetime, tz: tzinfo) -> date:
@@ -86,9 +87,13 @@ class Chunk:
     @classmethod
     def load(cls, session: Session, ctx: Context, events: Sequence[Event]) -> Chunk:
         """Everything the rules read, one query per kind: the payments voids point at (their
-        entries, allocations, reversals, suspense), and the invoices money will move on."""
+        entries, allocations, reversals, suspense), the clients (locked, in id order) and then
+        the invoices money will move on (locked, in id order). Lock order of a chunk: device,
+        clients, invoices, the rows it inserts, and the server_seq counter last."""
         targets = {e.payload.payment_event_id for e in events if isinstance(e, PaymentVoidedEvent)}
         entries = ledger_repo.payment_entries(session, targets)
+        touched = {e.client_id for e in events} | {e.client_id for e in entries.values()}
+        ctx = replace(ctx, clients=events_repo.lock_clients(session, touched))
         allocations = ledger_repo.allocations_by_entry(session, [e.id for e in entries.values()])
         reversed_ids = ledger_repo.reversed_among(session, [e.id for e in entries.values()])
         payments = {

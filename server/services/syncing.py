@@ -13,10 +13,11 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from server.repositories import events as events_repo
+from server.repositories.changes import ChangeRow
 from server.repositories.events import KnownEvent
 from server.services import changes, events
 from server.services.access import Actor
@@ -50,7 +51,9 @@ def push_and_commit(
     another device, or a supervisor importing an exported outbox) both see the id as new; the
     second to insert it waits for the first and then fails on the unique key. The loser's chunk
     is rolled back and run once more in a new transaction, which sees the winner's rows and
-    answers `duplicate` (or `conflict`). Losing twice answers 429 with Retry-After: the phone
+    answers `duplicate` (or `conflict`). A deadlock or serialization failure reported by
+    PostgreSQL (the lock order of `push` should leave none, but the server is not the only
+    writer) is handled the same way. Losing twice answers 429 with Retry-After: the phone
     retries the same events (sync-protocol.md), never a 500."""
     for attempt in (1, 2):
         try:
@@ -60,11 +63,26 @@ def push_and_commit(
         except IntegrityError:
             session.rollback()
             log.warning("push lost a race on a unique key (attempt %d)", attempt, exc_info=True)
+        except DBAPIError as exc:
+            if _sqlstate(exc) not in _RETRYABLE:
+                raise
+            session.rollback()
+            log.warning("push lost a lock race (attempt %d)", attempt, exc_info=True)
     raise RateLimited(
         "another push of the same events is being recorded; retry",
         retry_after_s=RACE_RETRY_AFTER_S,
         code="push_in_progress",
     )
+
+
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction was chosen to lose,
+# running it again is the documented remedy.
+_RETRYABLE = frozenset({"40P01", "40001"})
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    code = getattr(exc.orig, "sqlstate", None)
+    return code if isinstance(code, str) else None
 
 
 def push(
@@ -86,10 +104,7 @@ def push(
         else:
             verdicts.append((r, content_hash, "duplicate" if first == content_hash else "conflict"))
     parsed = [r.event for r, _ in fresh.values() if r.event is not None]
-    clients = events_repo.client_facts(session, {e.client_id for e in parsed})
-    chunk = events.Chunk.load(
-        session, events.Context(actor.user_id, device_id, now, tz, clients), parsed
-    )
+    chunk = events.Chunk.load(session, events.Context(actor.user_id, device_id, now, tz), parsed)
     conflicts_kept = events_repo.recorded_conflicts(
         session, {(r.event_id, h) for r, h, v in verdicts if v == "conflict"}
     )
@@ -103,12 +118,10 @@ def push(
             conflict_rows.append(_conflict(chunk, r, content_hash))
     chunk.write(session)
     events_repo.insert_rows(session, "conflicts", conflict_rows)
-    _number(session, [n.row for n in new.values()])
-    # Last, so the change rows get seqs above the events they reflect (a pull that sees a
-    # client's new balance has already seen the events' acknowledgements).
-    changes.clients_changed(session, chunk.changed_clients)
     held = [(eid, "held", n.reason) for eid, n in new.items() if n.reason is not None]
-    changes.event_statuses(session, actor.user_id, held)
+    logged = changes.client_puts(changes.bump_clients(session, chunk.changed_clients))
+    logged += changes.event_status_puts(actor.user_id, held)
+    _number(session, [n.row for n in new.values()], logged)
     results = tuple(_result(r.event_id, verdict, known, new) for r, _, verdict in verdicts)
     return PushResponse(server_epoch=current_server_epoch(session, now=now), results=results)
 
@@ -211,15 +224,18 @@ def _conflict(chunk: events.Chunk, r: Received, content_hash: str) -> dict[str, 
     }
 
 
-def _number(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Give the new rows their server_seq and insert them, last thing before commit (see
-    allocate_server_seqs)."""
-    if not rows:
+def _number(session: Session, rows: list[dict[str, Any]], logged: list[ChangeRow]) -> None:
+    """Give the new inbound rows their server_seq, then the change rows theirs (above the events
+    they reflect: a pull that sees a client's new balance has already seen the events'
+    acknowledgements), from one block of the counter: the chunk's last lock, held to commit, so
+    seqs become visible in commit order and no pusher waits for a row while holding it."""
+    if not rows and not logged:
         return
-    first = events_repo.allocate_server_seqs(session, len(rows))
+    first = events_repo.allocate_server_seqs(session, len(rows) + len(logged))
     for offset, row in enumerate(rows):
         row["server_seq"] = first + offset
     events_repo.insert_rows(session, "inbound", rows)
+    changes.publish(session, logged, first + len(rows))
 
 
 def _result(
