@@ -253,12 +253,12 @@ class SyncMachine(RuleBasedStateMachine):
 
 
 def machine_examples(profile: int) -> int:
-    """An example here costs about a second: 8 in the default profile (60 elsewhere), 300 in
+    """An example here costs about a second: 10 in the default profile (60 elsewhere), 300 in
     chaos (2,000 elsewhere); RECAUDO_SYNC_EXAMPLES overrides both for a long hunt."""
     override = os.environ.get("RECAUDO_SYNC_EXAMPLES")
     if override:
         return int(override)
-    return min(profile, 8) if profile <= 60 else min(profile, 300)
+    return min(profile, 10) if profile <= 60 else min(profile, 300)
 
 
 def run_machine(
