@@ -3,11 +3,14 @@ phone and the server. Pure: pydantic models and constants, no I/O.
 
 Every model is frozen and refuses unknown fields: an event is an immutable fact, and a field this
 side does not know means the other side speaks a newer `type_version` (or has a bug), never
-something to drop silently. Money travels as a two-decimal string (`MoneyStr`); floats are refused.
+something to drop silently. Money travels as an ASCII decimal string with at most two decimals
+(`WireMoney`); anything else (floats, numbers, sub-cent, exponents, padding, other digits) is
+refused, never rounded.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +21,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -33,13 +37,32 @@ MAX_EVENTS_PER_PUSH: Final = 200
 MAX_PUSH_BYTES: Final = 256 * 1024  # uncompressed request body
 
 
+_WIRE_AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]{1,2})?")
+
+
+def _wire_amount(value: object) -> object:
+    """A JSON amount must be written exactly as the receipt shows it: `"1.001"` rounded to 1.00,
+    `"1E2"`, `" 5.00"` or Arabic-Indic digits would post money nobody wrote. A `Decimal` is this
+    side's own value (built in Python, not read from the wire) and is kept."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, str) and _WIRE_AMOUNT.fullmatch(value):
+        return value
+    raise ValueError("an amount travels as a string such as '250000.00' (at most two decimals)")
+
+
+WireMoney = Annotated[MoneyStr, BeforeValidator(_wire_amount)]
+"""`MoneyStr` (cents, range-checked, serialized with two decimals) that parses only the canonical
+wire form. The read models of shared/clients.py keep `MoneyStr`: they are not read from phones."""
+
+
 def _positive(value: Decimal) -> Decimal:
     if value <= 0:
         raise ValueError("the amount must be greater than zero")
     return value
 
 
-PositiveMoney = Annotated[MoneyStr, AfterValidator(_positive)]
+PositiveMoney = Annotated[WireMoney, AfterValidator(_positive)]
 ShortText = Annotated[str, Field(max_length=500)]
 Label = Annotated[str, Field(min_length=1, max_length=100)]
 
@@ -185,12 +208,12 @@ class Change(WireModel):
 class OpenInvoice(WireModel):
     number: str
     due_date: date
-    balance: MoneyStr
+    balance: WireMoney
     bucket: str  # aging bucket key at the server's business date (shared.aging)
 
 
 class ActivePromise(WireModel):
-    amount: MoneyStr
+    amount: WireMoney
     due_date: date
     status: str = "pending"  # shared.promises status; the server sends pending ones only
 
@@ -214,7 +237,7 @@ class ClientData(WireModel):
     phones: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
     status: Literal["active", "closed"] = "active"
-    balance: MoneyStr
+    balance: WireMoney
     invoices: tuple[OpenInvoice, ...] = ()
     promises: tuple[ActivePromise, ...] = ()
     visits: tuple[RecentVisit, ...] = ()
@@ -231,7 +254,7 @@ class ScopeChecksum(WireModel):
     """What the phone's mirror must add up to after applying every page (mismatch → resync)."""
 
     clients: int
-    balance_sum: MoneyStr
+    balance_sum: WireMoney
     digest: str
 
 
