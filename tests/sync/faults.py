@@ -22,6 +22,8 @@ import json
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any, Literal, get_args
 
 import httpx
@@ -169,7 +171,9 @@ def _plain(headers: httpx.Headers) -> dict[str, str]:
 
 
 def _detach(response: httpx.Response) -> httpx.Response:
-    """A fresh response for the phone's client (the server's belongs to the TestClient)."""
-    return httpx.Response(
-        response.status_code, headers=_plain(response.headers), content=response.content
-    )
+    """A fresh response for the phone's client (the server's belongs to the TestClient), with
+    the Date header uvicorn would add (the phone keeps its acked rows by the server's clock)."""
+    headers = _plain(response.headers)
+    if not any(k.lower() == "date" for k in headers):
+        headers["date"] = format_datetime(datetime.now(UTC), usegmt=True)
+    return httpx.Response(response.status_code, headers=headers, content=response.content)

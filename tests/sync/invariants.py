@@ -14,13 +14,13 @@ from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mobile.data.models import ClientMirror, OutboxRow
+from mobile.data.models import ClientMirror, EventStatus, OutboxRow
 from mobile.services.balances import visible_balances
 from mobile.services.device import pending_count
 from mobile.services.exporting import event_body
 from server.db.models import InboundEvent, LedgerEntry, SuspenseEntry
 from sync.hashing import event_content_hash
-from sync.protocol import ClientData, Event, PullResponse
+from sync.protocol import ClientData, Event, EventStatusData, PullResponse
 from tests.server.sync_helpers import check_invariants as check_server_ledger
 from tests.sync.rig import Phone
 
@@ -102,8 +102,8 @@ def check_always(
             seen = server.get(eid)
             assert seen is not None, f"{row.phone}: acknowledged {eid} is not on the server"
             assert seen.server_seq == row.server_seq
-            if row.state == "held":
-                assert seen.status == "held"
+            # The phone shows held exactly what the server holds, even after a lost answer.
+            assert (row.state == "held") == (seen.status == "held"), f"{eid}: {row.state}"
     for eid in recorded.keys() - rows.keys():
         # Only acknowledged rows ever leave an outbox (the 30-day purge).
         assert eid in server, f"{recorded[eid].phone}: {eid} left the outbox, not on the server"
@@ -177,9 +177,14 @@ def _check_voids(
     assert len(reversals) == voids
 
 
-def _server_scope(server: httpx.Client, phone: Phone) -> dict[str, tuple[int, ClientData]]:
+Scope = dict[str, tuple[int, ClientData]]
+Statuses = dict[str, tuple[str, str]]
+
+
+def _server_scope(server: httpx.Client, phone: Phone) -> tuple[Scope, Statuses]:
     """The server's view of a phone's scope: a first sync from an empty cursor, every page."""
-    scope: dict[str, tuple[int, ClientData]] = {}
+    scope: Scope = {}
+    statuses: Statuses = {}
     cursor, more = "", True
     while more:
         r = server.get(
@@ -188,15 +193,19 @@ def _server_scope(server: httpx.Client, phone: Phone) -> dict[str, tuple[int, Cl
         assert r.status_code == 200, r.text
         page = PullResponse.model_validate_json(r.content)
         for change in page.changes:
-            if change.entity != "client":
-                continue
-            if change.op == "remove":
+            if change.entity == "event_status":
+                if change.op == "remove":
+                    statuses.pop(change.id, None)
+                else:
+                    data = EventStatusData.model_validate(change.data or {})
+                    statuses[change.id] = (data.status, data.note)
+            elif change.op == "remove":
                 scope.pop(change.id, None)
             else:
                 assert change.version is not None
                 scope[change.id] = (change.version, ClientData.model_validate(change.data or {}))
         cursor, more = page.next_cursor, page.has_more
-    return scope
+    return scope, statuses
 
 
 def _mirrored(row: ClientMirror) -> ClientData:
@@ -221,10 +230,12 @@ def _mirrored(row: ClientMirror) -> ClientData:
 
 
 def check_converged(server: httpx.Client, phone: Phone) -> None:
-    """5. After healing, the phone's client table is the server's view of its scope, and the
-    balance it shows is the server's (every acknowledged payment is reflected)."""
-    expected = _server_scope(server, phone)
+    """5. After healing, the phone's client table and event statuses are the server's view of
+    its scope, and the balance it shows is the server's (every acknowledged payment reflected)."""
+    expected, statuses = _server_scope(server, phone)
     with phone.db() as session:
+        mine = {e.event_id: (e.status, e.note) for e in session.scalars(select(EventStatus))}
+        assert mine == statuses, f"{phone.name}: event statuses differ from the server's"
         mirror = {row.id: row for row in session.scalars(select(ClientMirror))}
         shown = visible_balances(session)
         assert mirror.keys() == expected.keys(), f"{phone.name}: other clients than the server's"
