@@ -11,6 +11,10 @@ ZERO = Decimal("0.00")
 # Larger than any receivable a collections team handles (a quadrillion pesos), small enough to fit
 # a signed 64-bit count of cents with room for sums.
 MAX_AMOUNT = Decimal("1000000000000000.00")
+# The largest payment one collector plausibly takes in the field (a hundred billion pesos). The
+# server holds a larger one in suspense (reason `amount_implausible`) instead of posting it, so a
+# chunk of at most 200 events moves a balance by far less than MAX_AMOUNT.
+MAX_FIELD_PAYMENT = Decimal("100000000000.00")
 
 
 def money(value: Decimal | int | str) -> Decimal:

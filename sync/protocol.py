@@ -14,7 +14,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Annotated, Any, Final, Literal, get_args
 
 from pydantic import (
@@ -24,12 +24,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     TypeAdapter,
     ValidationError,
 )
 
 from shared.clients import MoneyStr
 from shared.errors import InvalidInput, TooLarge
+from shared.money import CENT
 from sync.errors import UpgradeRequired
 
 PROTOCOL_VERSION: Final = 1
@@ -54,6 +56,23 @@ def _wire_amount(value: object) -> object:
 WireMoney = Annotated[MoneyStr, BeforeValidator(_wire_amount)]
 """`MoneyStr` (cents, range-checked, serialized with two decimals) that parses only the canonical
 wire form. The read models of shared/clients.py keep `MoneyStr`: they are not read from phones."""
+
+
+def _total(value: Decimal) -> Decimal:
+    try:
+        return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
+    except InvalidOperation as exc:  # past the context's 28 digits (or not finite)
+        raise ValueError("not a total of amounts") from exc
+
+
+WireTotal = Annotated[
+    Decimal,
+    BeforeValidator(_wire_amount),
+    AfterValidator(_total),
+    PlainSerializer(lambda value: format(_total(value), "f"), return_type=str),
+]
+"""A sum of many balances (the scope checksum): the wire form of `WireMoney` without its range
+(each balance is at most MAX_AMOUNT, a collector's clients together may owe more)."""
 
 
 def _positive(value: Decimal) -> Decimal:
@@ -254,7 +273,7 @@ class ScopeChecksum(WireModel):
     """What the phone's mirror must add up to after applying every page (mismatch → resync)."""
 
     clients: int
-    balance_sum: WireMoney
+    balance_sum: WireTotal
     digest: str
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
@@ -44,6 +45,7 @@ class ClientFacts:
     id: uuid.UUID
     status: str
     collector_id: uuid.UUID | None
+    balance: Decimal
 
 
 def lock_device(session: Session, device_id: uuid.UUID) -> Device | None:
@@ -77,12 +79,12 @@ def lock_clients(
     if not client_ids:
         return {}
     rows = session.execute(
-        select(Client.id, Client.status, Client.collector_id)
+        select(Client.id, Client.status, Client.collector_id, Client.balance)
         .where(Client.id.in_(client_ids))
         .order_by(Client.id)
         .with_for_update(key_share=True)
     )
-    return {r[0]: ClientFacts(r[0], r[1], r[2]) for r in rows}
+    return {r[0]: ClientFacts(r[0], r[1], r[2], r[3]) for r in rows}
 
 
 def allocate_server_seqs(session: Session, count: int) -> int:

@@ -10,7 +10,11 @@ Where held money goes:
 - client closed or reassigned to someone else: posted to that client's ledger anyway (the money
   was collected from that debtor) and queued for review;
 - client unknown to this server: a `suspense_entry` (no ledger entry, since there is no client to
-  post to) until a supervisor posts it to the right client.
+  post to) until a supervisor posts it to the right client;
+- amount implausible (`amount_implausible`): above `shared.money.MAX_FIELD_PAYMENT`, or posting it
+  would take the client's balance past ±MAX_AMOUNT (the range a balance is stored and sent in):
+  a `suspense_entry` too, so no field event can push a balance out of range and make every
+  later push or pull of that client fail. A void that would do so is held with the same reason.
 So sum(payment events) = sum(payment entries from sync) + sum(suspense), always.
 """
 
@@ -20,6 +24,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -29,6 +34,7 @@ from server.repositories import events as events_repo
 from server.repositories import ledger as ledger_repo
 from server.repositories.events import ClientFacts
 from server.services.ledger import Posted, PostingBatch
+from shared.money import MAX_AMOUNT, MAX_FIELD_PAYMENT, ZERO
 from sync.protocol import (
     Event,
     PaymentCollectedEvent,
@@ -161,17 +167,11 @@ class Chunk:
         p, ctx = event.payload, self.ctx
         reason = self._client_reason(event.client_id)
         if reason == "client_unknown":
-            self.suspense.append(
-                {
-                    "event_id": event.event_id,
-                    "amount": p.amount,
-                    "client_id": event.client_id,
-                    "user_id": ctx.user_id,
-                    "received_at": ctx.received_at,
-                }
-            )
-            self.payments[event.event_id] = _Voidable(None)
+            self._to_suspense(event)
             return reason
+        if p.amount > MAX_FIELD_PAYMENT or not self._fits(event.client_id, -p.amount):
+            self._to_suspense(event)
+            return "amount_implausible"
         posted = self.ledger.payment(
             client_id=event.client_id,
             amount=p.amount,
@@ -186,6 +186,24 @@ class Chunk:
         self.payments[event.event_id] = _Voidable(posted)
         return reason
 
+    def _to_suspense(self, event: PaymentCollectedEvent) -> None:
+        self.suspense.append(
+            {
+                "event_id": event.event_id,
+                "amount": event.payload.amount,
+                "client_id": event.client_id,
+                "user_id": self.ctx.user_id,
+                "received_at": self.ctx.received_at,
+            }
+        )
+        self.payments[event.event_id] = _Voidable(None)
+
+    def _fits(self, client_id: uuid.UUID, delta: Decimal) -> bool:
+        """Whether the client's balance, after this chunk's earlier postings, stays in range."""
+        client = self.ctx.clients.get(client_id)
+        moved, _ = self.ledger.client_moves.get(client_id, (ZERO, 0))
+        return client is not None and abs(client.balance + moved + delta) <= MAX_AMOUNT
+
     def _void(self, event: PaymentVoidedEvent) -> str | None:
         target = self.payments.get(event.payload.payment_event_id)
         if target is None:
@@ -197,6 +215,8 @@ class Chunk:
             return "void_not_allowed"  # only the collector who took the money voids it
         if target.reversed:
             return "already_voided"
+        if not self._fits(entry.client_id, -entry.amount):
+            return "amount_implausible"
         self.ledger.reversal(
             entry,
             reason=f"Anulado en campo: {event.payload.reason}",

@@ -219,12 +219,6 @@ def test_a_backlog_past_the_size_limit_goes_in_chunks_within_it(case: Case) -> N
     case.drain()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a client's balance past MAX_AMOUNT (two payments of the largest amount) is refused "
-    "by the Money bind / ClientData.balance (MoneyStr): the push answers 500 for ever (the "
-    "phone retries the same chunk), and pull too once such a balance exists",
-)
 def test_pull_after_payments_past_the_largest_amount(case: Case) -> None:
     case.pay(case.ana1, str(MAX_AMOUNT))
     case.pay(case.ana1, str(MAX_AMOUNT))
