@@ -205,6 +205,10 @@ class Chunk:
         return client is not None and abs(client.balance + moved + delta) <= MAX_AMOUNT
 
     def _void(self, event: PaymentVoidedEvent) -> str | None:
+        # A put of the client even when the void is held: the phone counts a void as reflected
+        # only once a client put with a later seq arrives, else it would add it back for good.
+        if event.client_id in self.ctx.clients:
+            self.changed_clients.add(event.client_id)
         target = self.payments.get(event.payload.payment_event_id)
         if target is None:
             return "payment_not_found"

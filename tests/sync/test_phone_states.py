@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from mobile.data.models import ClientMirror, OutboxRow
@@ -36,13 +35,6 @@ def test_a_clock_jump_does_not_purge_rows_acknowledged_a_minute_ago(case: Case) 
     assert _states(case) == ["acked"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a payment above MAX_FIELD_PAYMENT goes to suspense (held amount_implausible) and its "
-    "void is held payment_in_suspense, yet mobile/services/balances.py adds the void back to the "
-    "client's visible balance for good (by 2e11 here; at 1e15 money() raises and the list "
-    "cannot be shown)",
-)
 def test_void_of_money_the_server_kept_in_suspense_leaves_the_balance_alone(case: Case) -> None:
     paid = case.pay(case.beto, "200000000000.00")  # above MAX_FIELD_PAYMENT
     assert sync(case.beto, chunk=200).ok

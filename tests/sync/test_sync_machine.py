@@ -52,10 +52,10 @@ TZ = "America/Bogota"
 
 cents = st.one_of(
     st.integers(min_value=1, max_value=10**8),  # up to a million pesos
-    # Large, up to MAX_FIELD_PAYMENT (above it the money goes to suspense as amount_implausible;
-    # see test_phone_states.py for what the phone then shows).
     st.integers(min_value=10**8, max_value=10**13),
-    st.just(10**13),
+    st.just(10**13),  # MAX_FIELD_PAYMENT: the largest amount applied to a client
+    # Above it, up to MAX_AMOUNT: held in suspense as amount_implausible.
+    st.integers(min_value=10**13 + 1, max_value=10**17),
 )
 amounts = cents.map(lambda c: Decimal(c) / 100)
 skews = st.sampled_from([timedelta(0), timedelta(days=365), timedelta(days=-365)])
