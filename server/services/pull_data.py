@@ -21,6 +21,8 @@ from shared.promises import Promise as PromiseFact
 from sync.protocol import ActivePromise, ClientData, OpenInvoice, RecentVisit
 
 RECENT_VISITS = 3
+# The next pending promises a collector needs in the street; more is weight on every put.
+ACTIVE_PROMISES = 3
 
 
 def client_data(
@@ -70,7 +72,8 @@ def client_data(
 def _pending_promises(
     session: Session, ids: Sequence[uuid.UUID], *, now: datetime, tz: tzinfo, today: date
 ) -> dict[uuid.UUID, list[ActivePromise]]:
-    """Promises still pending today (shared.promises): not yet covered, grace not over."""
+    """The first ACTIVE_PROMISES by due date of the promises still pending today (shared.promises):
+    not yet covered, grace not over."""
     since = today - timedelta(days=GRACE_DAYS)
     found = changes_repo.promises_due_since(session, ids, since)
     result: dict[uuid.UUID, list[ActivePromise]] = defaultdict(list)
@@ -87,4 +90,6 @@ def _pending_promises(
         outcome = promise_status(fact, paid[cid], now, tz)
         if outcome.status is PromiseStatus.PENDING:
             result[cid].append(ActivePromise(amount=amount, due_date=due, status="pending"))
-    return result
+    return {
+        cid: sorted(ps, key=lambda p: p.due_date)[:ACTIVE_PROMISES] for cid, ps in result.items()
+    }

@@ -26,6 +26,7 @@ from tests.server.conftest import FakeClock, Login
 from tests.server.sync_helpers import (
     MakeUser,
     Phone,
+    event,
     invoice,
     payment,
     promise,
@@ -176,6 +177,28 @@ def test_visit_and_promise_reach_the_data(
     data = ClientData.model_validate(put.data)
     assert [(v.day, v.outcome) for v in data.visits] == [(date(2026, 11, 23), "promise")]
     assert [(p.amount, p.due_date) for p in data.promises] == [(D("100000.00"), date(2026, 11, 30))]
+
+
+def test_a_put_carries_the_three_next_pending_promises(
+    client: TestClient, session: Session, phone: Phone, make_client, clock
+) -> None:
+    clock.now = clock.now.replace(year=2026, month=11, day=23, hour=15)
+    c = make_client(collector=phone.user)
+    invoice(session, c, "F-PR-2", date(2026, 9, 30), "900000.00")
+    _, first, _ = drain(client, phone)
+    dues = ["2026-12-20", "2026-11-28", "2026-12-05", "2026-11-25", "2026-12-01"]
+    promised = [
+        event(phone, "promise.made", c.id, {"amount": "10000.00", "due_date": due}) for due in dues
+    ]
+    assert {s for s, _ in statuses(push(client, phone, promised))} == {"applied"}
+    seen, _, _ = drain(client, phone, first.next_cursor)
+    (put,) = [ch for ch in seen if ch.entity == "client"]
+    data = ClientData.model_validate(put.data)
+    assert [p.due_date for p in data.promises] == [
+        date(2026, 11, 25),
+        date(2026, 11, 28),
+        date(2026, 12, 1),
+    ]
 
 
 def test_reassignment_is_a_remove_for_a_and_a_put_for_b(
