@@ -69,7 +69,8 @@ class WeekCommission:
     lines: tuple[CommissionLine, ...]
     effective_contacts: int
     bonus_target: int
-    bonus: Decimal
+    bonus_amount: Decimal  # what reaching the target pays
+    bonus: Decimal  # what this week earned: bonus_amount or zero
     lines_total: Decimal
     total: Decimal
 
@@ -214,6 +215,7 @@ def week_commission(
         lines=kept,
         effective_contacts=effective_contacts,
         bonus_target=rules.bonus_target,
+        bonus_amount=rules.bonus_amount,
         bonus=bonus,
         lines_total=money(lines_total),
         total=money(lines_total + bonus),

@@ -47,6 +47,7 @@ from mobile.state.i18n import Lang, Texts
 from mobile.state.receipt import ReceiptView
 from mobile.state.syncview import SyncOverview, sync_overview
 from mobile.state.week import WeekSummary, week_summary
+from shared.commissions import CommissionRules
 from shared.contact_rules import ContactRules
 from shared.errors import DomainError
 from shared.geo import Fix, Point
@@ -127,6 +128,7 @@ class AppState:
     tz: str = "America/Bogota"
     lang: Lang = "es"
     contact_rules: ContactRules | None = None
+    commission_rules: CommissionRules | None = None  # None: shared/rules/commissions.toml
     promise_horizon_days: int = DEFAULT_PROMISE_HORIZON_DAYS
     on_change: Callable[[], None] | None = None
     on_lang: Callable[[Lang], None] | None = None  # remember the choice (mobile.adapters.prefs)
@@ -212,7 +214,13 @@ class AppState:
         return sync_overview(self.events, {r.id: r.name for r in self.records})
 
     def week(self) -> WeekSummary:
-        return week_summary(self.events, now=self.clock(), tz=self.tz)
+        return week_summary(
+            self.events,
+            now=self.clock(),
+            tz=self.tz,
+            records=self.records,
+            rules=self.commission_rules,
+        )
 
     # --- navigation -------------------------------------------------------------------------
 

@@ -211,6 +211,14 @@ CATALOG: Final[dict[str, tuple[str, str]]] = {
     "week.collected": ("Recaudado", "Collected"),
     "week.payments": ("Pagos", "Payments"),
     "week.promises": ("Promesas", "Promises"),
+    "week.commission": ("Comisión estimada", "Estimated commission"),
+    "week.commission_lines": ("Por pagos", "On payments"),
+    "week.bonus": ("Bono semanal", "Weekly bonus"),
+    "week.bonus_missing": (
+        "Faltan {missing} contactos efectivos para el bono de {amount}",
+        "{missing} more effective contacts for the {amount} bonus",
+    ),
+    "week.rules": ("Reglas {version}", "Rules {version}"),
     "week.note": (
         "Con lo registrado en este teléfono; el servidor confirma las cifras oficiales.",
         "From what this phone recorded; the server confirms the official figures.",

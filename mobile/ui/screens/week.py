@@ -7,6 +7,7 @@ import flet as ft
 from mobile.ui import theme as th
 from mobile.ui.shell import Body, Ctx
 from mobile.ui.widgets import card, tagged, text
+from shared.commissions import WeekCommission
 
 
 def _tile(label: str, value: str, identifier: str) -> ft.Control:
@@ -52,6 +53,37 @@ def language_switch(ctx: Ctx) -> ft.Control:
     )
 
 
+def _figure(label: str, value: str) -> ft.Control:
+    return ft.Row(
+        controls=[text(label, color=th.MUTED), text(value)],
+        alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
+    )
+
+
+def _commission(ctx: Ctx, estimate: WeekCommission) -> ft.Control:
+    t = ctx.t
+    missing = estimate.bonus_target - estimate.effective_contacts
+    bonus_note = (
+        [text(t("week.bonus_missing", missing=missing, amount=t.money(estimate.bonus_amount)),
+              size=th.SMALL, color=th.MUTED)]
+        if estimate.bonus_target > 0 and missing > 0
+        else []
+    )  # fmt: skip
+    return card(
+        text(t("week.commission"), size=th.SMALL, color=th.MUTED),
+        tagged(
+            "week-commission",
+            ft.Text(
+                t.money(estimate.total), size=th.AMOUNT, weight=ft.FontWeight.BOLD, color=th.INK
+            ),
+        ),
+        _figure(t("week.commission_lines"), t.money(estimate.lines_total)),
+        _figure(t("week.bonus"), t.money(estimate.bonus)),
+        *bonus_note,
+        text(t("week.rules", version=estimate.version), size=th.SMALL, color=th.MUTED),
+    )
+
+
 def build(ctx: Ctx) -> Body:
     state, t = ctx.state, ctx.t
     week = state.week()
@@ -85,6 +117,7 @@ def build(ctx: Ctx) -> Body:
             ),
             text(f"{t('week.payments')}: {week.payments}", color=th.MUTED),
         ),
+        _commission(ctx, week.commission),
         text(t("week.note"), size=th.SMALL, color=th.MUTED),
         language_switch(ctx),
     ]
