@@ -216,7 +216,7 @@ CATALOG: Final[dict[str, tuple[str, str]]] = {
     "week.bonus": ("Bono semanal", "Weekly bonus"),
     "week.bonus_missing": (
         "Faltan {missing} contactos efectivos para el bono de {amount}",
-        "{missing} more effective contacts for the {amount} bonus",
+        "{missing} more effective contacts for the bonus of {amount}",
     ),
     "week.rules": ("Reglas {version}", "Rules {version}"),
     "week.note": (

@@ -53,6 +53,11 @@ def language_switch(ctx: Ctx) -> ft.Control:
     )
 
 
+def _unbroken(value: str) -> str:
+    """Keep "$ 100.000" on one line when the sentence wraps."""
+    return value.replace(" ", "\u00a0")
+
+
 def _figure(label: str, value: str) -> ft.Control:
     return ft.Row(
         controls=[text(label, color=th.MUTED), text(value)],
@@ -63,12 +68,10 @@ def _figure(label: str, value: str) -> ft.Control:
 def _commission(ctx: Ctx, estimate: WeekCommission) -> ft.Control:
     t = ctx.t
     missing = estimate.bonus_target - estimate.effective_contacts
-    bonus_note = (
-        [text(t("week.bonus_missing", missing=missing, amount=t.money(estimate.bonus_amount)),
-              size=th.SMALL, color=th.MUTED)]
-        if estimate.bonus_target > 0 and missing > 0
-        else []
-    )  # fmt: skip
+    bonus = _unbroken(t.money(estimate.bonus_amount))
+    note = t("week.bonus_missing", missing=missing, amount=bonus)
+    pending = estimate.bonus_target > 0 and missing > 0
+    bonus_note = [text(note, size=th.SMALL, color=th.MUTED)] if pending else []
     return card(
         text(t("week.commission"), size=th.SMALL, color=th.MUTED),
         tagged(
