@@ -8,7 +8,8 @@ The estimate allocates this week's payments, in the order they were recorded, ol
 reducing what the next one sees; each part takes the rate of its invoice's bucket on the payment's
 business day. Voided payments count for nothing. The mirror is as of the last pull, so an invoice
 a synced payment already closed is no longer there: that payment's part falls on the next open
-invoice or on credit (which earns nothing), so the estimate errs low, never high, on the lines.
+invoice or on credit (which earns nothing), so with rates that grow with age (the default) the
+estimate errs low, never high, on the lines.
 """
 
 from __future__ import annotations
