@@ -132,6 +132,9 @@ def test_screens_show_what_the_collector_needs(app: AppState) -> None:
     assert "Recibo N.º K7Q-000001" in _texts(receipt)
     sync, _ = screen_of(app, "sync")
     assert "Pendientes 1 · Retenidos 0 · En conflicto 0" in _texts(sync)
+    week, _ = screen_of(app, "week")
+    # 10.000 of the 25.000 on the 40-day-old invoice at 2 %; the other 15.000 is credit.
+    assert "Comisión estimada\n$ 200\n" in _texts(week)
 
 
 def test_map_pins_every_located_stop_with_a_48_px_target(app: AppState) -> None:
