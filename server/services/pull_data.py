@@ -90,6 +90,6 @@ def _pending_promises(
         outcome = promise_status(fact, paid[cid], now, tz)
         if outcome.status is PromiseStatus.PENDING:
             result[cid].append(ActivePromise(amount=amount, due_date=due, status="pending"))
-    return {
-        cid: sorted(ps, key=lambda p: p.due_date)[:ACTIVE_PROMISES] for cid, ps in result.items()
-    }
+    for cid, ps in result.items():
+        result[cid] = sorted(ps, key=lambda p: p.due_date)[:ACTIVE_PROMISES]
+    return result
