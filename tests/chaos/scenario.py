@@ -13,9 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
-import sqlalchemy as sa
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from mobile.data.migrate import open_database
@@ -26,6 +24,7 @@ from server.db.models import Client, User
 from server.services.ledger_import.service import ImportOptions, import_rows
 from server.services.security import issue_access_token
 from shared.scenario import IMPORT_HEADERS
+from tests import pg
 from tests.chaos.server import SIGNING_KEY
 
 _AS_OF = date(2026, 11, 23)
@@ -40,19 +39,9 @@ def fresh_database(kind: str, folder: Path, postgres_base: str, name: str) -> It
         migrate.upgrade(url)
         yield url
         return
-    base = make_url(postgres_base)
-    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
+    with pg.fresh_database(postgres_base, name) as url:
         migrate.upgrade(url)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def postgres_base(env: str) -> str | None:

@@ -11,12 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from tests.chaos.crashloop import Config, run
 from tests.chaos.server import Zygote
-
-POSTGRES_ENV = "RECAUDO_TEST_POSTGRES_URL"
+from tests.pg import require_postgres, worker_database_name
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
@@ -29,13 +27,8 @@ def zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
 
 
 def _postgres() -> tuple[str, str]:
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        if os.environ.get("RECAUDO_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"{POSTGRES_ENV} is required in CI and is not set")
-        pytest.skip(f"{POSTGRES_ENV} not set")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return base, f"{make_url(base).database}_chaos_{worker}"
+    base = require_postgres()
+    return base, worker_database_name(base, "chaos")
 
 
 @pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

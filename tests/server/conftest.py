@@ -8,7 +8,6 @@ only release a savepoint), so tests never clean up rows.
 from __future__ import annotations
 
 import functools
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,11 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.api.deps import get_clock
@@ -30,30 +27,9 @@ from server.db.models import Client, User
 from server.main import create_app
 from server.services.security import hash_password, issue_access_token
 from server.settings import Settings
+from tests.pg import recreate_database, require_postgres, worker_database_name
 
-POSTGRES_ENV = "RECAUDO_TEST_POSTGRES_URL"
 TEST_SIGNING_KEY = "test-signing-key-0123456789-0123456789-abcdef"
-
-
-def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
-
-
-def _postgres_url() -> str | None:
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        if os.environ.get("RECAUDO_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"{POSTGRES_ENV} is required in CI and is not set")
-        return None
-    # One database per xdist worker, so parallel workers never wait on each other's locks.
-    url = make_url(base)
-    name = f"{url.database}_{_worker()}"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(
@@ -64,10 +40,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         path = tmp_path_factory.mktemp("db") / "recaudo.db"
         url = f"sqlite:///{path}"
     else:
-        pg = _postgres_url()
-        if pg is None:
-            pytest.skip(f"{POSTGRES_ENV} not set")
-        url = pg
+        base = require_postgres()
+        url = recreate_database(base, worker_database_name(base, ""))
     migrate.upgrade(url)
     return url
 

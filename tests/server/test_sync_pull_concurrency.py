@@ -8,7 +8,6 @@ in the rolled-back test transaction of the other server tests."""
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
@@ -21,7 +20,6 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.api.sync import get_snapshot_session
@@ -34,7 +32,7 @@ from server.services.devices import current_server_epoch
 from shared.calendar import business_tz
 from sync.checksum import scope_checksum
 from sync.protocol import PullResponse
-from tests.server.conftest import POSTGRES_ENV
+from tests.pg import fresh_database, require_postgres, worker_database_name
 
 pytestmark = pytest.mark.postgres
 
@@ -44,23 +42,12 @@ CLIENTS = 30
 
 @pytest.fixture(scope="module")
 def pg_engine() -> Iterator[Engine]:
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} not set")
-    url = make_url(base)
-    name = f"{url.database}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_pullconc"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    db_url = url.set(database=name).render_as_string(hide_password=False)
-    migrate.upgrade(db_url)
-    engine = make_engine(db_url)
-    yield engine
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    base = require_postgres()
+    with fresh_database(base, worker_database_name(base, "pullconc")) as db_url:
+        migrate.upgrade(db_url)
+        engine = make_engine(db_url)
+        yield engine
+        engine.dispose()
 
 
 def _snapshot_session(factory: sessionmaker[Session]) -> Session:

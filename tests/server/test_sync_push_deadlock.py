@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import migrate
@@ -28,7 +27,7 @@ from server.services import changes, ledger, syncing
 from server.services.access import Actor
 from server.services.devices import register_device
 from sync.protocol import PushResponse, read_push
-from tests.server.conftest import POSTGRES_ENV, _worker
+from tests.pg import fresh_database, require_postgres, worker_database_name
 from tests.server.sync_helpers import DEVICE_TIME, check_invariants
 
 pytestmark = pytest.mark.postgres
@@ -42,25 +41,13 @@ EVENTS = 12
 
 @pytest.fixture(scope="module")
 def lock_engine() -> Iterator[Engine]:
-    import os
 
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} not set")
-    url = make_url(base)
-    name = f"{url.database}_locks_{_worker()}"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    target = url.set(database=name).render_as_string(hide_password=False)
-    migrate.upgrade(target)
-    engine = make_engine(target, pool_size=8)
-    yield engine
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    base = require_postgres()
+    with fresh_database(base, worker_database_name(base, "locks")) as target:
+        migrate.upgrade(target)
+        engine = make_engine(target, pool_size=8)
+        yield engine
+        engine.dispose()
 
 
 def _world(factory: sessionmaker[Session]) -> tuple[list[uuid.UUID], list[Actor], list[uuid.UUID]]:

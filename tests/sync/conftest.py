@@ -3,40 +3,20 @@ database of its own, so it never races the server tests' one), and a migrated ph
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from server.db import migrate
 from server.db.engine import make_engine
 from server.main import create_app
+from tests.pg import recreate_database, require_postgres, worker_database_name
 from tests.sync.case import Case
 from tests.sync.rig import make_phone_template, open_world, server_settings
-
-POSTGRES_ENV = "RECAUDO_TEST_POSTGRES_URL"
-
-
-def _postgres_url() -> str | None:
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        if os.environ.get("RECAUDO_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"{POSTGRES_ENV} is required in CI and is not set")
-        return None
-    url = make_url(base)
-    name = f"{url.database}_sync_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(
@@ -46,10 +26,8 @@ def sync_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('syncdb') / 'recaudo.db'}"
     else:
-        pg = _postgres_url()
-        if pg is None:
-            pytest.skip(f"{POSTGRES_ENV} not set")
-        url = pg
+        base = require_postgres()
+        url = recreate_database(base, worker_database_name(base, "sync"))
     migrate.upgrade(url)
     return url
 
