@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Uuid, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from server.db.models import (
@@ -64,9 +65,17 @@ def known_events(session: Session, event_ids: Collection[uuid.UUID]) -> dict[uui
             InboundEvent.server_seq,
             InboundEvent.status,
             InboundEvent.reason,
-        ).where(InboundEvent.event_id.in_(event_ids))
+        ).where(_among(session, event_ids))
     )
     return {r[0]: KnownEvent(r[1], r[2], r[3], r[4]) for r in rows}
+
+
+def _among(session: Session, event_ids: Collection[uuid.UUID]) -> ColumnElement[bool]:
+    """`event_id = ANY(:ids)` on PostgreSQL (one array parameter, one cached plan whatever the
+    chunk size); an IN list elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        return InboundEvent.event_id == any_(bindparam("ids", list(event_ids), type_=ARRAY(Uuid())))
+    return InboundEvent.event_id.in_(event_ids)
 
 
 def lock_clients(
