@@ -24,8 +24,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -59,6 +57,7 @@ from server.services.access import Actor
 from server.services.devices import register_device
 from sync.hashing import inbound_content_hash
 from sync.protocol import read_push
+from tests.e2e.live import running_server
 
 BOGOTA = timezone(timedelta(hours=-5))
 WEEK_START = datetime(2026, 11, 16, 8, 0, tzinfo=BOGOTA)
@@ -312,41 +311,6 @@ def reference_chunk(factory: sessionmaker[Session], rows: dict[str, list[dict[st
 # --- over HTTP ------------------------------------------------------------------------------
 
 
-@contextmanager
-def serving(url: str, folder: Path) -> Iterator[str]:
-    port = free_port()
-    env = os.environ | {"RECAUDO_DATABASE_URL": url, "RECAUDO_DATA_DIR": str(folder)}
-    recaudo = Path(sys.executable).with_name("recaudo")
-    log = (folder / "server.log").open("ab")
-    proc = subprocess.Popen(
-        [str(recaudo), "serve", "--port", str(port)], env=env, stdout=log, stderr=log
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/healthz", timeout=1).raise_for_status()
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the server did not start; see server.log") from None
-                time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=100)[94] if len(samples) > 1 else samples[0]
 
@@ -356,7 +320,10 @@ def over_http(url: str, folder: Path, work: Work) -> tuple[list[float], list[flo
     pushes: list[float] = []
     trivial: list[float] = []
     bodies = [(phone, gzip.compress(compact(phone.body(events)))) for phone, events in work]
-    with serving(url, folder) as base, httpx.Client(base_url=base, timeout=30) as http:
+    with (
+        running_server(folder, ("RECAUDO_DATABASE_URL", url)) as base,
+        httpx.Client(base_url=base, timeout=30) as http,
+    ):
         for _ in range(5):
             http.get("/healthz")
         for phone, wire in bodies:
