@@ -137,9 +137,28 @@ class PaymentVoided(WireModel):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
+MAX_ROUTE_STOPS: Final = 500
+
+
+class SkippedStop(WireModel):
+    client_id: uuid.UUID
+    reason: Label  # the planner's reason code (shared/routing), e.g. "no_time", "window_closed"
+
+
+class RoutePlanned(WireModel):
+    """The day route a collector chose: clients in planned order and those left out with why."""
+
+    plan_date: date
+    stops: tuple[uuid.UUID, ...] = Field(max_length=MAX_ROUTE_STOPS)
+    skipped: tuple[SkippedStop, ...] = Field(default=(), max_length=MAX_ROUTE_STOPS)
+    distance_m: Annotated[float, Field(ge=0, le=10_000_000)] | None = None
+
+
 # --- the event envelope ---------------------------------------------------------------------
 
-EventType = Literal["visit.recorded", "promise.made", "payment.collected", "payment.voided"]
+EventType = Literal[
+    "visit.recorded", "promise.made", "payment.collected", "payment.voided", "route.planned"
+]
 EVENT_TYPES: Final[tuple[EventType, ...]] = get_args(EventType)
 # The newest payload version this code understands, per type. A newer one from a phone means
 # this side must be upgraded first (426), so nothing is half-understood.
@@ -174,8 +193,22 @@ class PaymentVoidedEvent(_Envelope):
     payload: PaymentVoided
 
 
+NO_CLIENT: Final = uuid.UUID(int=0)
+"""The `client_id` of an event about no single client (`route.planned`): the envelope keeps one
+shape for every type, so both sides store and dedup every event the same way."""
+
+
+class RoutePlannedEvent(_Envelope):
+    type: Literal["route.planned"] = "route.planned"
+    payload: RoutePlanned
+
+
 Event = Annotated[
-    VisitRecordedEvent | PromiseMadeEvent | PaymentCollectedEvent | PaymentVoidedEvent,
+    VisitRecordedEvent
+    | PromiseMadeEvent
+    | PaymentCollectedEvent
+    | PaymentVoidedEvent
+    | RoutePlannedEvent,
     Field(discriminator="type"),
 ]
 

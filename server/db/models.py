@@ -19,6 +19,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import (
+    false as sa_false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db.base import Base, utcnow
@@ -85,6 +88,8 @@ class Client(Base):
     city: Mapped[str] = mapped_column(String(100), default="")
     lat: Mapped[float | None]  # coordinates are not money: floats are right here
     lon: Mapped[float | None]
+    # Where lat/lon came from: "ledger" (imported) or "learned" (from repeated verified visits).
+    location_source: Mapped[str | None] = mapped_column(String(16))
     phones: Mapped[list[str]] = mapped_column(JSON, default=list)
     channels: Mapped[list[str]] = mapped_column(JSON, default=list)
     collector_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id"), index=True)
@@ -157,6 +162,7 @@ class LedgerEntry(Base):
         CheckConstraint(f"kind IN {ENTRY_KINDS!r}", name="kind"),
         CheckConstraint("source IN ('import', 'sync', 'manual')", name="source"),
         Index("ix_ledger_entry_client_date", "client_id", "effective_date"),
+        Index("ix_ledger_entry_kind_date", "kind", "effective_date"),
     )
 
 
@@ -236,12 +242,13 @@ class EventConflict(Base):
 
 class ReviewItem(Base):
     """Something a supervisor must look at: a held event (closed, reassigned or unknown client,
-    malformed payload, a void without its payment) or a conflict."""
+    malformed payload, a void without its payment), a conflict, or a flagged visit. Resolving
+    one records what was decided (`resolution`) and why (`note`); the effects it had stay."""
 
     __tablename__ = "review_item"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(32))  # held_event | conflict
+    kind: Mapped[str] = mapped_column(String(32))  # held_event | conflict | flagged_visit
     event_id: Mapped[uuid.UUID] = mapped_column(index=True)
     client_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     reason: Mapped[str] = mapped_column(String(64))
@@ -249,6 +256,8 @@ class ReviewItem(Base):
     created_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id"))
+    resolution: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     __table_args__ = (CheckConstraint("status IN ('open', 'resolved')", name="status"),)
 
@@ -284,6 +293,15 @@ class Visit(Base):
     lon: Mapped[float | None]
     accuracy_m: Mapped[float | None]
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Decided when the visit is received (domain.md, "Weekly visit counts"): the business day of
+    # its device time, the distance to the client's known location, whether that makes it
+    # verified, and the flags for the supervisor (comma-separated names, "" when none).
+    business_date: Mapped[date | None]
+    distance_m: Mapped[float | None]
+    verified: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    flags: Mapped[str] = mapped_column(String(120), default="", server_default="")
+
+    __table_args__ = (Index("ix_visit_user_date", "user_id", "business_date"),)
 
 
 class Promise(Base):
@@ -301,6 +319,29 @@ class Promise(Base):
     amount: Mapped[Decimal]
     due_date: Mapped[date]
     visit_event_id: Mapped[uuid.UUID | None]
+
+    __table_args__ = (Index("ix_promise_user_due", "user_id", "due_date"),)
+
+
+class RoutePlan(Base):
+    """A day route a phone planned (`route.planned`): the stops in planned order and the ones
+    left out with why, so the supervisor can compare plan and reality. A re-plan is a new row;
+    the latest `device_time` of a day is the plan in force."""
+
+    __tablename__ = "route_plan"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"))
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("device.id"))
+    plan_date: Mapped[date]
+    device_time: Mapped[datetime]
+    received_at: Mapped[datetime]
+    stops: Mapped[list[str]] = mapped_column(JSON, default=list)  # client ids, planned order
+    skipped: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # {client_id, reason}
+    distance_m: Mapped[float | None]
+
+    __table_args__ = (Index("ix_route_plan_user_date", "user_id", "plan_date"),)
 
 
 class SyncCounter(Base):

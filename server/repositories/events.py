@@ -20,6 +20,7 @@ from server.db.models import (
     InboundEvent,
     Promise,
     ReviewItem,
+    RoutePlan,
     SuspenseEntry,
     SyncCounter,
     Visit,
@@ -143,6 +144,7 @@ _BULK_MODELS: Mapping[str, type[Any]] = {
     "conflicts": EventConflict,
     "reviews": ReviewItem,
     "inbound": InboundEvent,
+    "route_plans": RoutePlan,
 }
 
 

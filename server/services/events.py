@@ -40,6 +40,7 @@ from sync.protocol import (
     PaymentCollectedEvent,
     PaymentVoidedEvent,
     PromiseMadeEvent,
+    RoutePlannedEvent,
     VisitRecordedEvent,
 )
 
@@ -88,6 +89,7 @@ class Chunk:
     visits: list[dict[str, Any]] = field(default_factory=list)
     promises: list[dict[str, Any]] = field(default_factory=list)
     reviews: list[dict[str, Any]] = field(default_factory=list)
+    route_plans: list[dict[str, Any]] = field(default_factory=list)
     changed_clients: set[uuid.UUID] = field(default_factory=set)
 
     @classmethod
@@ -126,6 +128,8 @@ class Chunk:
             return self._void(event)
         if isinstance(event, VisitRecordedEvent):
             return self._visit(event)
+        if isinstance(event, RoutePlannedEvent):
+            return self._route_plan(event)
         return self._promise(event)
 
     def open_review(
@@ -151,6 +155,7 @@ class Chunk:
         events_repo.insert_rows(session, "visits", self.visits)
         events_repo.insert_rows(session, "promises", self.promises)
         events_repo.insert_rows(session, "reviews", self.reviews)
+        events_repo.insert_rows(session, "route_plans", self.route_plans)
 
     def _client_reason(self, client_id: uuid.UUID) -> str | None:
         client = self.ctx.clients.get(client_id)
@@ -253,6 +258,8 @@ class Chunk:
                 "lon": p.lon,
                 "accuracy_m": p.accuracy_m,
                 "notes": p.notes,
+                # The day of the device's clock, even a skewed one (flagged, still counted).
+                "business_date": event.device_time.astimezone(self.ctx.tz).date(),
             }
         )
         return self._client_reason(event.client_id)
@@ -268,3 +275,22 @@ class Chunk:
             }
         )
         return self._client_reason(event.client_id)
+
+    def _route_plan(self, event: RoutePlannedEvent) -> str | None:
+        """A plan is the collector's intent, not a fact about a client: stored as sent (a plan
+        naming another collector's client is the supervisor's to read, not to refuse)."""
+        p = event.payload
+        self.route_plans.append(
+            {
+                "event_id": event.event_id,
+                "user_id": self.ctx.user_id,
+                "device_id": self.ctx.device_id,
+                "plan_date": p.plan_date,
+                "device_time": event.device_time,
+                "received_at": self.ctx.received_at,
+                "stops": [str(c) for c in p.stops],
+                "skipped": [{"client_id": str(s.client_id), "reason": s.reason} for s in p.skipped],
+                "distance_m": p.distance_m,
+            }
+        )
+        return None

@@ -80,9 +80,11 @@ def void(phone: Phone, client_id: uuid.UUID | str, payment_event_id: str) -> dic
     return event(phone, "payment.voided", client_id, payload)
 
 
-def visit(phone: Phone, client_id: uuid.UUID | str, outcome: str = "contacted") -> dict[str, Any]:
+def visit(
+    phone: Phone, client_id: uuid.UUID | str, outcome: str = "contacted", **envelope: Any
+) -> dict[str, Any]:
     payload = {"outcome": outcome, "lat": 4.65, "lon": -74.06, "accuracy_m": 12.0, "notes": "ok"}
-    return event(phone, "visit.recorded", client_id, payload)
+    return event(phone, "visit.recorded", client_id, payload, **envelope)
 
 
 def promise(phone: Phone, client_id: uuid.UUID | str, amount: str) -> dict[str, Any]:

@@ -21,15 +21,17 @@ from server.db.models import (
     LedgerEntry,
     Promise,
     ReviewItem,
+    RoutePlan,
     SuspenseEntry,
     Visit,
 )
-from sync.protocol import MAX_PUSH_BYTES
+from sync.protocol import MAX_PUSH_BYTES, NO_CLIENT
 from tests.server.sync_helpers import (
     MakeUser,
     Phone,
     body,
     check_invariants,
+    event,
     invoice,
     payment,
     promise,
@@ -118,6 +120,44 @@ class TestApplied:
             D("80000.00"),
             date(2026, 11, 30),
         )
+
+    def test_visit_day_is_the_device_day_in_bogota(
+        self, client: TestClient, session: Session, phone: Phone, make_client
+    ) -> None:
+        # 23:30 on Sunday in Bogotá is 04:30 on Monday UTC: it belongs to Sunday.
+        c = make_client(collector=phone.user)
+        v = visit(phone, c.id, "contacted", device_time="2026-11-22T23:30:00-05:00")
+        push(client, phone, [v])
+        stored = session.scalar(select(Visit).where(Visit.event_id == uuid.UUID(v["event_id"])))
+        assert stored is not None and stored.business_date == date(2026, 11, 22)
+
+    def test_route_plan_is_stored_as_sent(
+        self, client: TestClient, session: Session, phone: Phone, make_client
+    ) -> None:
+        a, b, c = (make_client(collector=phone.user) for _ in range(3))
+        plan = event(
+            phone,
+            "route.planned",
+            NO_CLIENT,
+            {
+                "plan_date": "2026-11-23",
+                "stops": [str(b.id), str(a.id)],
+                "skipped": [{"client_id": str(c.id), "reason": "no_time"}],
+                "distance_m": 5230.5,
+            },
+        )
+        assert statuses(push(client, phone, [plan])) == [("applied", None)]
+        stored = session.scalar(
+            select(RoutePlan).where(RoutePlan.event_id == uuid.UUID(plan["event_id"]))
+        )
+        assert stored is not None
+        assert (stored.plan_date, stored.stops, stored.skipped, stored.distance_m) == (
+            date(2026, 11, 23),
+            [str(b.id), str(a.id)],
+            [{"client_id": str(c.id), "reason": "no_time"}],
+            5230.5,
+        )
+        check_invariants(session)
 
     def test_server_seq_increases_in_push_order(
         self, client: TestClient, phone: Phone, make_client
