@@ -44,7 +44,9 @@ demo: $(VENV)/.synced
 # Benchmarks on SQLite and on the local PostgreSQL (each makes fresh databases of its own there);
 # results go to docs/benchmarks.md.
 RECAUDO_BENCH_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/recaudo_bench
+# The bench group adds the planners the route benchmark compares against (never shipped).
 bench: $(VENV)/.synced
+	$(BIN)/uv sync --frozen --inexact --quiet --group bench
 	RECAUDO_BENCH_POSTGRES_URL=$(RECAUDO_BENCH_POSTGRES_URL) $(BIN)/python -m benchmarks
 
 # The property-based tests with many more examples, and the kill -9 crash loop with 300 kills per
