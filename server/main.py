@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from server.api import auth, clients, devices, imports, reports, sync, system
+from server.api import (
+    auth,
+    clients,
+    devices,
+    imports,
+    report_visits,
+    reports,
+    review,
+    sync,
+    system,
+)
 from server.api.docs import install_docs
 from server.api.errors import install_error_handlers
 from server.db.engine import make_engine, make_session_factory
@@ -27,6 +37,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     install_error_handlers(app)
     install_docs(app)
-    for module in (system, auth, devices, clients, imports, reports, sync):
+    for module in (
+        system,
+        auth,
+        devices,
+        clients,
+        imports,
+        reports,
+        report_visits,
+        review,
+        sync,
+    ):
         app.include_router(module.router)
     return app

@@ -22,6 +22,7 @@ Rules of this file:
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -45,6 +46,26 @@ FLAG_ORDER: Final = (
     geo.NO_FIX,
     geo.CLIENT_LOCATION_UNKNOWN,
 )
+# What the supervisor reads (es-CO; the outcomes as the phone names them).
+OUTCOME_LABELS: Final = {
+    "contacted": "Contactado",
+    "third_party": "Atendió un tercero",
+    "not_found": "No encontrado",
+    "refused": "Se negó a pagar",
+    "promise": "Promesa de pago",
+    "payment": "Pagó",
+    "dispute": "Reclamo",
+    "wrong_address": "Dirección errada",
+}
+FLAG_LABELS: Final = {
+    geo.FAR_FROM_CLIENT: "lejos del cliente",
+    geo.POOR_ACCURACY: "GPS impreciso",
+    geo.CLOCK_AHEAD: "reloj adelantado",
+    geo.CLOCK_BEHIND: "reloj atrasado",
+    OUTSIDE_LEGAL_HOURS: "fuera del horario legal",
+    geo.NO_FIX: "sin GPS",
+    geo.CLIENT_LOCATION_UNKNOWN: "cliente sin ubicación",
+}
 # The flags that make a visit suspicious (listed, counted as flagged, reviewed).
 REVIEW_FLAGS: Final = frozenset(FLAG_ORDER[:5])
 # The flags that only say why a visit is unverified.
@@ -98,6 +119,27 @@ class VisitVerdict:
     def review_reason(self) -> str | None:
         """The reason of the review item a flagged visit opens: its first suspicious flag."""
         return next((f for f in self.flags if f in REVIEW_FLAGS), None)
+
+
+# WGS-84, for `near_m`.
+_A: Final = 6378137.0
+_E2: Final = 0.00669437999014
+NEAR_M: Final = 10_000.0
+
+
+def near_m(a: geo.Point, b: geo.Point) -> float:
+    """The distance in metres, on the push path: under `NEAR_M` from the ellipsoid's local radii
+    of curvature at the mean latitude (within a millimetre of the geodesic at these scales, about
+    a hundred times cheaper: a chunk checks up to 200 visits), else `geo.distance_m`."""
+    phi = math.radians((a.lat + b.lat) / 2)
+    w = 1 - _E2 * math.sin(phi) ** 2
+    meridian = _A * (1 - _E2) / (w * math.sqrt(w))
+    normal = _A / math.sqrt(w)
+    dlon = (b.lon - a.lon + 540.0) % 360.0 - 180.0
+    local = math.hypot(
+        meridian * math.radians(b.lat - a.lat), normal * math.cos(phi) * math.radians(dlon)
+    )
+    return local if local < NEAR_M else geo.distance_m(a, b)
 
 
 def fix_of(lat: float | None, lon: float | None, accuracy_m: float | None) -> geo.Fix | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Uuid, any_, bindparam, select, update
+from sqlalchemy import ColumnElement, Uuid, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -48,6 +48,8 @@ class ClientFacts:
     status: str
     collector_id: uuid.UUID | None
     balance: Decimal
+    lat: float | None = None  # the known location (ledger or learned), to verify visits
+    lon: float | None = None
 
 
 def lock_device(session: Session, device_id: uuid.UUID) -> Device | None:
@@ -89,12 +91,63 @@ def lock_clients(
     if not client_ids:
         return {}
     rows = session.execute(
-        select(Client.id, Client.status, Client.collector_id, Client.balance)
+        select(
+            Client.id, Client.status, Client.collector_id, Client.balance, Client.lat, Client.lon
+        )
         .where(Client.id.in_(client_ids))
         .order_by(Client.id)
         .with_for_update(key_share=True)
     )
-    return {r[0]: ClientFacts(r[0], r[1], r[2], r[3]) for r in rows}
+    return {r[0]: ClientFacts(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows}
+
+
+# A client's location is learned from its latest good fixes: this many at most are read.
+LEARNING_FIXES_READ = 20
+
+
+def learning_fixes(
+    session: Session, client_ids: Collection[uuid.UUID], *, max_accuracy_m: float
+) -> dict[uuid.UUID, list[tuple[float, float]]]:
+    """(lat, lon) of the latest visits to these clients whose fix is good enough to learn where
+    they are (accuracy within `max_accuracy_m`, no clock flag), oldest first: one query."""
+    if not client_ids:
+        return {}
+    latest = (
+        func.row_number().over(partition_by=Visit.client_id, order_by=Visit.id.desc()).label("n")
+    )
+    good = (
+        select(Visit.id, Visit.client_id, Visit.lat, Visit.lon, latest)
+        .where(
+            Visit.client_id.in_(client_ids),
+            Visit.lat.is_not(None),
+            Visit.lon.is_not(None),
+            Visit.accuracy_m <= max_accuracy_m,
+            Visit.flags.not_like("%clock_%"),
+        )
+        .subquery()
+    )
+    rows = session.execute(
+        select(good.c.client_id, good.c.lat, good.c.lon)
+        .where(good.c.n <= LEARNING_FIXES_READ)
+        .order_by(good.c.id)
+    )
+    found: dict[uuid.UUID, list[tuple[float, float]]] = {}
+    for client_id, lat, lon in rows:
+        found.setdefault(client_id, []).append((lat, lon))
+    return found
+
+
+def set_learned_locations(
+    session: Session, locations: Mapping[uuid.UUID, tuple[float, float]]
+) -> None:
+    """Give clients that still have no location the one learned from visits (a location that
+    arrived meanwhile, from the ledger, is kept)."""
+    for client_id, (lat, lon) in locations.items():
+        session.execute(
+            update(Client)
+            .where(Client.id == client_id, Client.lat.is_(None))
+            .values(lat=lat, lon=lon, location_source="learned")
+        )
 
 
 def allocate_server_seqs(session: Session, count: int) -> int:

@@ -162,3 +162,7 @@ def flagged(
     if user_id is not None:
         query = query.where(Visit.user_id == user_id)
     return [FlaggedRow(*r) for r in session.execute(query)]
+
+
+def user_id(session: Session, username: str) -> uuid.UUID | None:
+    return session.scalar(select(User.id).where(User.username == username))

@@ -34,7 +34,16 @@ from server.repositories import events as events_repo
 from server.repositories import ledger as ledger_repo
 from server.repositories.events import ClientFacts
 from server.services.ledger import Posted, PostingBatch
+from shared.contact_rules import ContactRules, load_rules
+from shared.geo import Point
 from shared.money import MAX_AMOUNT, MAX_FIELD_PAYMENT, ZERO
+from shared.visits import (
+    LEARN_MAX_ACCURACY_M,
+    fix_of,
+    good_for_learning,
+    learned_location,
+    verify_visit,
+)
 from sync.protocol import (
     Event,
     PaymentCollectedEvent,
@@ -59,6 +68,8 @@ class Context:
     received_at: datetime
     tz: tzinfo
     clients: dict[uuid.UUID, ClientFacts] = field(default_factory=dict)
+    # The contact rules visits are checked against (legal hours): Colombia's unless said.
+    rules: ContactRules = field(default_factory=load_rules)
 
 
 def effective_date(device_time: datetime, received_at: datetime, tz: tzinfo) -> date:
@@ -91,6 +102,10 @@ class Chunk:
     reviews: list[dict[str, Any]] = field(default_factory=list)
     route_plans: list[dict[str, Any]] = field(default_factory=list)
     changed_clients: set[uuid.UUID] = field(default_factory=set)
+    # Clients without a location: the good fixes seen so far (database, then this chunk), and
+    # the locations learned from them in this chunk.
+    fixes: dict[uuid.UUID, list[Point]] = field(default_factory=dict)
+    learned: dict[uuid.UUID, Point] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session, ctx: Context, events: Sequence[Event]) -> Chunk:
@@ -119,7 +134,9 @@ class Chunk:
             if isinstance(e, PaymentCollectedEvent) and e.client_id in ctx.clients
         }
         reopened = {i for v in payments.values() if v.entry for i, _ in v.entry.allocations if i}
-        return cls(ctx, PostingBatch.load(session, paid, reopened), payments)
+        chunk = cls(ctx, PostingBatch.load(session, paid, reopened), payments)
+        chunk.fixes = _learning_fixes(session, ctx, events)
+        return chunk
 
     def apply(self, event: Event) -> str | None:
         if isinstance(event, PaymentCollectedEvent):
@@ -156,6 +173,9 @@ class Chunk:
         events_repo.insert_rows(session, "promises", self.promises)
         events_repo.insert_rows(session, "reviews", self.reviews)
         events_repo.insert_rows(session, "route_plans", self.route_plans)
+        events_repo.set_learned_locations(
+            session, {cid: (p.lat, p.lon) for cid, p in self.learned.items()}
+        )
 
     def _client_reason(self, client_id: uuid.UUID) -> str | None:
         client = self.ctx.clients.get(client_id)
@@ -249,7 +269,18 @@ class Chunk:
         }
 
     def _visit(self, event: VisitRecordedEvent) -> str | None:
-        p = event.payload
+        p, ctx = event.payload, self.ctx
+        client = ctx.clients.get(event.client_id)
+        location = self._location(client)
+        fix = fix_of(p.lat, p.lon, p.accuracy_m)
+        verdict = verify_visit(
+            fix,
+            location,
+            device_time=event.device_time,
+            received_at=ctx.received_at,
+            rules=ctx.rules,
+            tz=ctx.tz,
+        )
         self.visits.append(
             {
                 **self._field_fact(event),
@@ -259,10 +290,42 @@ class Chunk:
                 "accuracy_m": p.accuracy_m,
                 "notes": p.notes,
                 # The day of the device's clock, even a skewed one (flagged, still counted).
-                "business_date": event.device_time.astimezone(self.ctx.tz).date(),
+                "business_date": event.device_time.astimezone(ctx.tz).date(),
+                "distance_m": verdict.distance_m,
+                "verified": verdict.verified,
+                "flags": verdict.stored_flags,
             }
         )
+        if verdict.review_reason is not None:
+            # Only the suspicious flags (shared/visits.py): no_fix and client_location_unknown
+            # alone explain an unverified visit and would flood the queue.
+            self.open_review(
+                kind="flagged_visit",
+                event_id=event.event_id,
+                client_id=event.client_id,
+                reason=verdict.review_reason,
+            )
+        if client is not None and location is None and good_for_learning(fix, verdict.flags):
+            assert fix is not None
+            self._learn(client.id, fix.point)
         return self._client_reason(event.client_id)
+
+    def _location(self, client: ClientFacts | None) -> Point | None:
+        if client is None:
+            return None
+        if client.lat is not None and client.lon is not None:
+            return Point(client.lat, client.lon)
+        return self.learned.get(client.id)
+
+    def _learn(self, client_id: uuid.UUID, point: Point) -> None:
+        """A good fix of a client without a location; once enough agree, it is learned and the
+        chunk's later visits are verified against it (the earlier ones, which taught it, stay
+        unverified: a location is not evidence for the fixes it came from)."""
+        seen = self.fixes.setdefault(client_id, [])
+        seen.append(point)
+        found = learned_location(seen)
+        if found is not None:
+            self.learned[client_id] = found
 
     def _promise(self, event: PromiseMadeEvent) -> str | None:
         p = event.payload
@@ -294,3 +357,20 @@ class Chunk:
             }
         )
         return None
+
+
+def _learning_fixes(
+    session: Session, ctx: Context, events: Sequence[Event]
+) -> dict[uuid.UUID, list[Point]]:
+    """The good fixes already received for the clients without a location that this chunk
+    visits with a fix that could teach it (one query, and none for most chunks)."""
+    wanted = {
+        e.client_id
+        for e in events
+        if isinstance(e, VisitRecordedEvent)
+        and good_for_learning(fix_of(e.payload.lat, e.payload.lon, e.payload.accuracy_m), ())
+        and (client := ctx.clients.get(e.client_id)) is not None
+        and client.lat is None
+    }
+    rows = events_repo.learning_fixes(session, wanted, max_accuracy_m=LEARN_MAX_ACCURACY_M)
+    return {cid: [Point(lat, lon) for lat, lon in points] for cid, points in rows.items()}

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from server.repositories import visits as visits_repo
 from shared.calendar import DEFAULT_TIMEZONE, IsoWeek, weeks_in_year
+from shared.errors import InvalidInput
 from shared.visits import split_flags
 
 
@@ -71,6 +72,16 @@ class FlaggedVisit(BaseModel):
     distance_m: float | None
     verified: bool
     flags: list[str]
+
+
+def collector_id(session: Session, username: str) -> uuid.UUID:
+    """The id of the user called `username`; 422 `unknown_collector` when there is none."""
+    found = visits_repo.user_id(session, username)
+    if found is None:
+        raise InvalidInput(
+            f"{username!r} is not a user", code="unknown_collector", details={"collector": username}
+        )
+    return found
 
 
 def _week_counts(c: visits_repo.Counts) -> dict[str, int]:

@@ -47,6 +47,7 @@ COLLECTOR = frozenset({"collector"})
 # The only /v1/ routes that answer without a token.
 PUBLIC_V1 = {("POST", "/v1/auth/token")}
 PASSWORD = "clave-de-la-matriz"
+NO_REVIEW_ITEM = "999999999"
 
 
 @dataclass
@@ -62,7 +63,8 @@ class World:
     other_device: str
 
     def path_values(self, client_id: str) -> dict[str, str]:
-        return {"client_id": client_id, "device_id": self.own_device}
+        # item_id: no such review item; an office caller passes the role check and gets 404.
+        return {"client_id": client_id, "device_id": self.own_device, "item_id": NO_REVIEW_ITEM}
 
 
 Sample = Callable[[World], dict[str, Any]]
@@ -131,6 +133,16 @@ ROUTES: dict[tuple[str, str], Access] = {
         OFFICE, sample=lambda _: {"params": {"from": "2026-11-01", "to": "2026-11-30"}}
     ),
     ("GET", "/v1/review"): Access(OFFICE),
+    ("GET", "/v1/review/{item_id}"): Access(OFFICE, ok=frozenset({404})),
+    ("POST", "/v1/review/{item_id}/resolve"): Access(
+        OFFICE, ok=frozenset({404}), sample=lambda _: {"json": {"resolution": "accepted"}}
+    ),
+    ("POST", "/v1/review/{item_id}/post-to-client"): Access(
+        OFFICE, ok=frozenset({404}), sample=lambda w: {"json": {"client_id": w.own_client}}
+    ),
+    ("GET", "/v1/reports/flagged-visits"): Access(
+        OFFICE, sample=lambda _: {"params": {"from": "2026-11-01", "to": "2026-11-30"}}
+    ),
     ("POST", "/v1/sync/push"): Access(
         COLLECTOR,
         token="device",

@@ -335,6 +335,7 @@ def _plan_clients(
                 "tax_id": fields.get("tax_id", ""), "segment": fields.get("segment", "particular"),
                 "address": fields.get("address", ""), "city": fields.get("city", ""),
                 "lat": fields.get("lat"), "lon": fields.get("lon"),
+                "location_source": "ledger" if fields.get("lat") is not None else None,
                 "phones": fields.get("phones", []), "channels": [],
                 "collector_id": fields.get("collector_id"), "status": "active",
                 "version": 1, "created_at": now, "updated_at": now,
@@ -343,6 +344,8 @@ def _plan_clients(
         else:
             client_id = existing.id
             changes = {k: v for k, v in fields.items() if getattr(existing, k) != v}
+            if "lat" in changes or "lon" in changes:
+                changes["location_source"] = "ledger"  # the ledger's word beats a learned one
             if changes:
                 summary.clients_updated += 1
                 plan.client_changes.append({"id": client_id, "updated_at": now, **changes})
