@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from server.cli import db, demo, imports, serve, users
+from server.cli import db, demo, imports, plan_route, serve, users
 
 app = typer.Typer(
     name="recaudo",
@@ -12,5 +12,5 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-for module in (serve, db, users, imports, demo):
+for module in (serve, db, users, imports, demo, plan_route):
     module.register(app)

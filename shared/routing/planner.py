@@ -1,0 +1,366 @@
+"""Choose and order the day's stops: most priority kept, legally, then the least travel.
+
+Rules of this file:
+- the objective is lexicographic: first the sum of the kept stops' priorities, then the travel
+  distance (the start point is fixed, the end is free: an open path);
+- a stop that cannot be visited even as the first stop is skipped with its own reason
+  (shared/routing/timing.py); the rest that do not fit are skipped with `no_time`;
+- when every possible stop fits in the shortest path's order, that path is the plan (iterated
+  local search, shared/routing/tsp.py); otherwise priority-first cheapest feasible insertion,
+  then ruin-and-recreate (remove a neighbourhood or a string of stops, reinsert by priority),
+  then a swap pass that guarantees no skipped stop could replace a kept stop of lower priority;
+- feasibility of an insertion is O(1) with earliest starts forward and latest starts backward
+  (waiting is allowed, so the earliest start is monotone in the arrival time);
+- deterministic: every random choice comes from a generator seeded with a digest of the request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Final
+
+from shared.geo import Point
+from shared.routing.distance import distance_matrix, nearest
+from shared.routing.model import (
+    NO_TIME,
+    PRIORITY_RESOLUTION,
+    Plan,
+    PlanRequest,
+    Skip,
+)
+from shared.routing.timing import NEVER, Interval, day_frame, stop_times
+from shared.routing.tsp import path_length, solve_open_path
+
+RUIN_MAX: Final = 10  # stops removed by one ruin at most
+NEAR: Final = 12  # neighbours considered when a ruin looks for skipped stops to reinsert
+
+
+@dataclass
+class _Problem:
+    """Node 0 is the start; node i >= 1 is stop i-1 of the request."""
+
+    dist: list[list[float]]
+    travel: list[list[int]]
+    service: list[int]
+    windows: list[tuple[Interval, ...]]
+    prio: list[int]
+    near: list[list[int]]
+
+    def earliest(self, node: int, t: int) -> int | None:
+        for a, b in self.windows[node]:
+            if t <= b:
+                return a if t < a else t
+        return None
+
+    def latest(self, node: int, t: int) -> int | None:
+        for a, b in reversed(self.windows[node]):
+            if t >= a:
+                return b if t > b else t
+        return None
+
+    def forward(self, route: Sequence[int]) -> list[int] | None:
+        """Earliest start at each stop of the route, None if the route is infeasible."""
+        out = []
+        prev, ready = 0, 0
+        for node in route:
+            start = self.earliest(node, ready + self.travel[prev][node])
+            if start is None:
+                return None
+            out.append(start)
+            prev, ready = node, start + self.service[node]
+        return out
+
+    def backward(self, route: Sequence[int]) -> list[int]:
+        """Latest start at each stop that keeps every later stop feasible (route feasible)."""
+        out = [0] * len(route)
+        bound = NEVER
+        for k in range(len(route) - 1, -1, -1):
+            node = route[k]
+            latest = self.latest(node, bound)
+            assert latest is not None  # the route is feasible
+            out[k] = latest
+            if k:
+                bound = latest - self.service[route[k - 1]] - self.travel[route[k - 1]][node]
+        return out
+
+    def best_insertion(
+        self,
+        route: Sequence[int],
+        early: Sequence[int],
+        late: Sequence[int],
+        node: int,
+        rng: random.Random | None = None,
+    ) -> tuple[float, int] | None:
+        """(added distance, position) of the cheapest feasible insertion of `node`."""
+        d, tr, sv = self.dist, self.travel, self.service
+        dn, tn = d[node], tr[node]
+        best: tuple[float, int] | None = None
+        prev, ready = 0, 0
+        for pos in range(len(route) + 1):
+            if pos:
+                prev = route[pos - 1]
+                ready = early[pos - 1] + sv[prev]
+            start = self.earliest(node, ready + tr[prev][node])
+            if start is None:
+                break  # later positions only arrive later
+            if pos < len(route):
+                nxt = route[pos]
+                if start + sv[node] + tn[nxt] > late[pos]:
+                    continue
+                delta = d[prev][node] + dn[nxt] - d[prev][nxt]
+            else:
+                delta = d[prev][node]
+            if rng is not None and rng.random() < 0.05:
+                continue  # "blinks" let ruin-and-recreate try other positions
+            if best is None or delta < best[0]:
+                best = (delta, pos)
+        return best
+
+    def score(self, route: Sequence[int]) -> tuple[int, float]:
+        return sum(self.prio[i] for i in route), path_length(self.dist, [0, *route])
+
+
+def _seed(request: PlanRequest) -> int:
+    parts = [
+        f"{request.start.lat!r},{request.start.lon!r},{request.start_time.isoformat()}",
+        repr((request.end_time and request.end_time.isoformat(), request.speed_kmh)),
+        repr((request.service_minutes, request.detour_factor)),
+    ]
+    parts += [
+        f"{s.id}|{s.location.lat!r}|{s.location.lon!r}|{s.priority!r}|{s.window}|{s.service_minutes}"
+        for s in request.stops
+    ]
+    digest = hashlib.blake2b("\n".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def _insert_all(
+    problem: _Problem, route: list[int], nodes: Sequence[int], rng: random.Random | None = None
+) -> list[int]:
+    """Insert each node (in the given order) where it is cheapest, if it fits; returns those
+    left out."""
+    left = []
+    early = problem.forward(route)
+    assert early is not None
+    late = problem.backward(route)
+    for node in nodes:
+        found = problem.best_insertion(route, early, late, node, rng)
+        if found is None:
+            left.append(node)
+            continue
+        route.insert(found[1], node)
+        new_early = problem.forward(route)
+        assert new_early is not None
+        early, late = new_early, problem.backward(route)
+    return left
+
+
+def _by_priority(problem: _Problem, nodes: Collection[int]) -> list[int]:
+    return sorted(nodes, key=lambda i: (-problem.prio[i], problem.dist[0][i], i))
+
+
+def _ruin_recreate(
+    problem: _Problem, route: list[int], skipped: set[int], rng: random.Random, iterations: int
+) -> list[int]:
+    cur, cur_score = route, problem.score(route)
+    best, best_score = cur, cur_score
+    for it in range(iterations):
+        if not cur:
+            break
+        new = cur[:]
+        seed = rng.choice(new)
+        size = rng.randint(1, min(RUIN_MAX, len(new)))
+        if rng.random() < 0.5:
+            routed = set(new)
+            gone = [seed, *[j for j in problem.near[seed] if j in routed][: size - 1]]
+            removed = set(gone)
+            new = [j for j in new if j not in removed]
+        else:
+            k = new.index(seed)
+            lo = max(0, min(k - rng.randint(0, size - 1), len(new) - size))
+            gone = new[lo : lo + size]
+            del new[lo : lo + size]
+        candidates = set(gone)
+        for node in gone:
+            candidates.update(j for j in problem.near[node] if j in skipped)
+        if rng.random() < 0.7:
+            order = sorted(candidates, key=lambda i: (-problem.prio[i], rng.random()))
+        else:
+            order = sorted(candidates, key=lambda i: -problem.prio[i] * (1 + 0.3 * rng.random()))
+        left = _insert_all(problem, new, order, rng if rng.random() < 0.5 else None)
+        score = problem.score(new)
+        threshold = 0.01 * (1 - it / iterations)
+        if score[0] > cur_score[0] or (
+            score[0] == cur_score[0] and score[1] <= cur_score[1] * (1 + threshold)
+        ):
+            skipped = (skipped - candidates) | set(left)
+            cur, cur_score = new, score
+            if score[0] > best_score[0] or (score[0] == best_score[0] and score[1] < best_score[1]):
+                best, best_score = new, score
+    return best
+
+
+def _swap_pass(problem: _Problem, route: list[int], skipped: set[int]) -> list[int]:
+    """Until no change: insert a skipped stop if it fits, else let it replace the kept stop of
+    lowest priority below its own that it can replace. Each change raises the priority sum."""
+    changed = True
+    while changed:
+        changed = False
+        for node in _by_priority(problem, skipped):
+            if not _insert_all(problem, route, [node]):
+                skipped.discard(node)
+                changed = True
+                break
+            weaker = sorted(
+                (k for k in route if problem.prio[k] < problem.prio[node]),
+                key=lambda k: (problem.prio[k], -problem.dist[0][k], k),
+            )
+            for k in weaker:
+                trial = [j for j in route if j != k]
+                if not _insert_all(problem, trial, [node]):
+                    route[:] = trial
+                    skipped.discard(node)
+                    skipped.add(k)
+                    changed = True
+                    break
+            if changed:
+                break
+    return route
+
+
+def _relocate_pass(problem: _Problem, route: list[int]) -> list[int]:
+    """Move single stops to cheaper feasible positions until none moves."""
+    improved = True
+    while improved:
+        improved = False
+        for node in list(route):
+            k = route.index(node)
+            prev = route[k - 1] if k else 0
+            nxt = route[k + 1] if k + 1 < len(route) else None
+            d = problem.dist
+            saving = d[prev][node] + (d[node][nxt] - d[prev][nxt] if nxt is not None else 0.0)
+            trial = route[:k] + route[k + 1 :]
+            early = problem.forward(trial)
+            if early is None:  # removing a stop never makes a route infeasible (waits shrink)
+                continue
+            found = problem.best_insertion(trial, early, problem.backward(trial), node)
+            if found is not None and found[0] < saving - 1e-7:
+                trial.insert(found[1], node)
+                route[:] = trial
+                improved = True
+    return route
+
+
+def _tsp_order(problem: _Problem, nodes: Sequence[int], seed: int) -> list[int]:
+    """The nodes in shortest-open-path order from the start."""
+    index = [0, *nodes]
+    sub = [[problem.dist[a][b] for b in index] for a in index]
+    order = solve_open_path(sub, seed=seed)
+    return [index[k] for k in order[1:]]
+
+
+def _build(request: PlanRequest) -> tuple[_Problem, dict[int, str]]:
+    frame = day_frame(request)
+    points: list[Point] = [request.start, *(s.location for s in request.stops)]
+    dist = distance_matrix(points, request.detour_factor)
+    speed = request.speed_kmh / 3.6
+    travel = [[math.ceil(x / speed) for x in row] for row in dist]
+    service = [0] + [
+        round(
+            60 * (s.service_minutes if s.service_minutes is not None else request.service_minutes)
+        )
+        for s in request.stops
+    ]
+    windows: list[tuple[Interval, ...]] = [((0, NEVER),)]
+    reasons: dict[int, str] = {}
+    for i, stop in enumerate(request.stops, start=1):
+        own = None
+        if stop.window is not None:
+            own = (
+                datetime.combine(frame.day, stop.window[0], tzinfo=frame.tz),
+                datetime.combine(frame.day, stop.window[1], tzinfo=frame.tz),
+            )
+        times = stop_times(frame, request.start_time, own, service[i], travel[0][i])
+        windows.append(times.windows)
+        if times.reason is not None:
+            reasons[i] = times.reason
+    prio = [0] + [round(s.priority * PRIORITY_RESOLUTION) for s in request.stops]
+    n = len(points)
+    near = [nearest(dist[i], (j for j in range(1, n) if j != i), NEAR) for i in range(n)]
+    return _Problem(dist, travel, service, windows, prio, near), reasons
+
+
+def solve(request: PlanRequest, effort: float = 1.0) -> Plan:
+    """See `plan_route`; `effort` scales the ruin-and-recreate iterations (benchmarks)."""
+    problem, reasons = _build(request)
+    seed = _seed(request)
+    possible = [i for i in range(1, len(problem.dist)) if i not in reasons]
+    route = _tsp_order(problem, possible, seed) if possible else []
+    skipped: set[int] = set()
+    if problem.forward(route) is None:
+        route = []
+        skipped = set(_insert_all(problem, route, _by_priority(problem, possible)))
+        rng = random.Random(seed)
+        iterations = int(effort * min(60 * len(possible), 3000)) if skipped or route else 0
+        route = _ruin_recreate(problem, route, skipped, rng, iterations)
+        skipped = set(possible) - set(route)
+        route = _swap_pass(problem, route, skipped)
+        ordered = _tsp_order(problem, route, seed)
+        if problem.forward(ordered) is not None and path_length(
+            problem.dist, [0, *ordered]
+        ) < path_length(problem.dist, [0, *route]):
+            route = ordered
+            route = _swap_pass(problem, route, skipped)
+        route = _relocate_pass(problem, route)
+    return _plan(request, problem, route, reasons)
+
+
+def _plan(
+    request: PlanRequest, problem: _Problem, route: list[int], reasons: dict[int, str]
+) -> Plan:
+    early = problem.forward(route)
+    assert early is not None
+    origin = request.start_time
+    ids = [s.id for s in request.stops]
+    kept = set(route)
+    skipped = tuple(
+        Skip(ids[i - 1], reasons.get(i, NO_TIME))
+        for i in sorted(range(1, len(ids) + 1), key=lambda i: (-problem.prio[i], i))
+        if i not in kept
+    )
+    finish = None
+    if route:
+        finish = origin + timedelta(seconds=early[-1] + problem.service[route[-1]])
+    return Plan(
+        order=tuple(ids[i - 1] for i in route),
+        arrivals={
+            ids[i - 1]: origin + timedelta(seconds=t) for i, t in zip(route, early, strict=True)
+        },
+        skipped=skipped,
+        distance_m=round(path_length(problem.dist, [0, *route])),
+        finish=finish,
+        total_priority=sum(request.stops[i - 1].priority for i in route),
+    )
+
+
+def plan_route(request: PlanRequest) -> Plan:
+    """The day's plan for a request (see the package docstring)."""
+    return solve(request)
+
+
+def replan(
+    request: PlanRequest,
+    *,
+    position: Point,
+    at: datetime,
+    done: Collection[str] = (),
+) -> Plan:
+    """Plan the rest of the day from where the collector is now: the stops not in `done`
+    (visited, or skipped on purpose), starting at `position` at `at`."""
+    remaining = tuple(s for s in request.stops if s.id not in set(done))
+    return plan_route(replace(request, start=position, start_time=at, stops=remaining))
