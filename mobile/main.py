@@ -24,6 +24,8 @@ from mobile.adapters.prefs import load_lang, save_lang
 from mobile.adapters.storage import data_dir
 from mobile.data.migrate import open_database
 from mobile.net.client import SyncClient, Timeouts
+from mobile.services.background import BackgroundSync, Backoff, SyncSchedule
+from mobile.services.profile import remember_full_name
 from mobile.services.syncing import SyncOptions, SyncReport, open_client, sync_once
 from mobile.settings import MobileSettings
 from mobile.state.app import AppState, SyncPhase, SyncProblem, SyncResult, SyncRunner
@@ -63,10 +65,47 @@ def sync_client(
     )
 
 
+NOT_REGISTERED = "not_registered"
+
+
+def run_cycle(
+    db: sessionmaker[Session],
+    settings: MobileSettings,
+    transport: Any = None,
+    on_progress: Callable[[SyncReport], None] | None = None,
+) -> SyncReport:
+    """One sync cycle with this phone's server; then, while the collector's full name is not
+    known yet (its registration answer was lost), ask for it. Local faults raise."""
+    try:
+        client = sync_client(db, settings, transport)
+    except Exception as exc:  # not registered yet, a bad URL
+        return SyncReport(error_kind=NOT_REGISTERED, error_message=str(exc))
+    options = SyncOptions(
+        app_version=settings.app_version,
+        chunk_events=settings.push_chunk_events,
+        ack_retention=timedelta(days=settings.ack_retention_days),
+    )
+    with client:
+        report = sync_once(db, client, options=options, on_progress=on_progress)
+        if report.ok:
+            remember_full_name(db, client)
+    return report
+
+
+def result_of(report: SyncReport) -> SyncResult:
+    return SyncResult(
+        ok=report.ok,
+        sent=report.pushed,
+        received=report.pulled,
+        error=report.error_message,
+        problem=problem_of(report),
+    )
+
+
 def make_syncer(
     db: sessionmaker[Session], settings: MobileSettings, transport: Any = None
 ) -> SyncRunner:
-    """One sync round for the UI; `transport` (an httpx transport) is for tests."""
+    """One sync round for a tap on "Sincronizar ahora"; `transport` (httpx) is for tests."""
 
     def run(progress: Callable[[SyncPhase, int], None]) -> SyncResult:
         def on_progress(report: SyncReport) -> None:
@@ -75,29 +114,39 @@ def make_syncer(
                 progress(phase, report.pushed if phase == "push" else report.pulled)
 
         try:
-            client = sync_client(db, settings, transport)
-        except Exception as exc:  # not registered, bad URL: say so on screen
-            return SyncResult(ok=False, error=str(exc))
-        options = SyncOptions(
-            app_version=settings.app_version,
-            chunk_events=settings.push_chunk_events,
-            ack_retention=timedelta(days=settings.ack_retention_days),
-        )
-        try:
-            with client:
-                report = sync_once(db, client, options=options, on_progress=on_progress)
+            report = run_cycle(db, settings, transport, on_progress)
         except Exception as exc:  # a local fault (database locked, disk full): a message
             log.exception("sync failed on the phone")
             return SyncResult(ok=False, error=local_error(exc), problem="other")
-        return SyncResult(
-            ok=report.ok,
-            sent=report.pushed,
-            received=report.pulled,
-            error=report.error_message,
-            problem=problem_of(report),
-        )
+        if report.error_kind == NOT_REGISTERED:
+            return SyncResult(ok=False, error=report.error_message)
+        return result_of(report)
 
     return run
+
+
+def make_background(
+    db: sessionmaker[Session], settings: MobileSettings, state: AppState, transport: Any = None
+) -> BackgroundSync:
+    """Sync without a tap while the app is open (mobile.services.background), reporting to the
+    screen's state; a device not registered yet is simply skipped until it is."""
+
+    def on_report(report: SyncReport) -> None:
+        if report.error_kind == NOT_REGISTERED:
+            return
+        state.background_done(result_of(report))
+
+    schedule = SyncSchedule(
+        interval_s=settings.sync_interval_s,
+        debounce_s=settings.sync_debounce_s,
+        backoff=Backoff(base_s=settings.sync_backoff_base_s, cap_s=settings.sync_backoff_cap_s),
+    )
+    return BackgroundSync(
+        lambda: run_cycle(db, settings, transport),
+        on_report=on_report,
+        on_start=state.background_started,
+        schedule=schedule,
+    )
 
 
 def local_error(exc: Exception) -> str:
@@ -149,7 +198,11 @@ def app_main(settings: MobileSettings, default_server: str = "") -> Any:
             contact_rules=rules,
             lang=load_lang(folder),
             on_lang=partial(save_lang, folder),
+            auto_sync_minutes=max(1, round(settings.sync_interval_s / 60)),
         )
+        background = make_background(db, settings, state)
+        state.on_recorded = background.request
+        watch_session(page, background)
         ctx = Ctx(
             page=page,
             state=state,
@@ -160,8 +213,23 @@ def app_main(settings: MobileSettings, default_server: str = "") -> Any:
             tile_url=settings.tile_url,
         )
         mount(ctx, default_server=default_server)
+        background.start()
 
     return main
+
+
+def watch_session(page: ft.Page, background: BackgroundSync) -> None:
+    """The background sync lives as long as the app (a web session: while a browser shows it);
+    coming back to the foreground on a phone asks for a sync at once."""
+
+    def lifecycle(e: ft.AppLifecycleStateChangeEvent) -> None:
+        if e.state is ft.AppLifecycleState.RESUME:
+            background.request()
+
+    page.on_app_lifecycle_state_change = lifecycle
+    page.on_connect = lambda _: background.start()
+    page.on_disconnect = lambda _: background.stop(timeout_s=None)
+    page.on_close = lambda _: background.stop(timeout_s=None)
 
 
 def settings_from(args: argparse.Namespace) -> MobileSettings:

@@ -26,6 +26,11 @@ class MobileSettings(BaseSettings):
     push_chunk_events: int = Field(default=200, ge=1, le=200)
     request_deadline_s: float = Field(default=20.0, gt=0)  # each sync request, whole
     tile_url: str = OSM_TILES  # map tiles, a {z}/{x}/{y} template; empty: no tiles
+    # Background sync while the app is open (mobile.services.background.SyncSchedule).
+    sync_interval_s: float = Field(default=300.0, gt=0)  # when all is sent
+    sync_debounce_s: float = Field(default=3.0, ge=0)  # after a recorded event
+    sync_backoff_base_s: float = Field(default=2.0, gt=0)  # offline: full jitter from here...
+    sync_backoff_cap_s: float = Field(default=300.0, gt=0)  # ...doubling up to this
 
     @field_validator("timezone")
     @classmethod

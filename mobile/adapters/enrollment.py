@@ -1,6 +1,7 @@
 """First run over HTTP: log in with the collector's password (`POST /v1/auth/token`), then
-register this installation (`POST /v1/devices`). The password is used once and never stored;
-the device token the server answers is what every later sync call carries (api.md)."""
+register this installation (`POST /v1/devices`), then ask who the device belongs to
+(`GET /v1/me` with the new device token: the collector's full name for receipts). The password is
+used once and never stored; the device token is what every later sync call carries (api.md)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ class HttpEnroller:
                 )
                 answer.raise_for_status()
                 body: dict[str, Any] = answer.json()
+                full_name = _full_name(http, str(body["device_token"]))
         except httpx.HTTPStatusError as exc:
             raise EnrollError("error.server", f"HTTP {exc.response.status_code}") from exc
         except (httpx.HTTPError, ValueError, KeyError) as exc:
@@ -46,4 +48,16 @@ class HttpEnroller:
             device_code=str(body["device_code"]),
             device_token=str(body["device_token"]),
             server_epoch=str(body["server_epoch"]),
+            full_name=full_name,
         )
+
+
+def _full_name(http: httpx.Client, device_token: str) -> str:
+    """The name `GET /v1/me` gives, or "" when it fails: the device is registered already, and
+    the sync asks again (mobile.services.profile)."""
+    try:
+        answer = http.get("/v1/me", headers={"Authorization": f"Bearer {device_token}"})
+        answer.raise_for_status()
+        return str(answer.json()["user"]["full_name"]).strip()
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return ""

@@ -7,7 +7,7 @@ hashes event content for dedup, so a retry must resend the same bytes. `amount` 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +31,8 @@ class SyncState(Base):
     device_token: Mapped[str] = mapped_column(String(200))
     server_url: Mapped[str] = mapped_column(String(500))
     username: Mapped[str] = mapped_column(String(100), default="")
+    # The collector's name as the server knows it (`GET /v1/me`), printed on receipts.
+    full_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     next_device_seq: Mapped[int] = mapped_column(Integer, default=1)
     cursor: Mapped[str] = mapped_column(String(200), default="")
     server_epoch: Mapped[str] = mapped_column(String(100), default="")
@@ -108,3 +110,20 @@ class EventStatus(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     seq: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime]
+
+
+class RoutePlanRow(Base):
+    """A day route the collector chose (the newest of a day is the one shown). Written in the
+    same transaction as its `route.planned` outbox row, whose id it carries."""
+
+    __tablename__ = "route_plan"
+
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    plan_date: Mapped[date] = mapped_column(index=True)
+    planned_at: Mapped[datetime]
+    start_lat: Mapped[float | None] = mapped_column(Float)
+    start_lon: Mapped[float | None] = mapped_column(Float)
+    # [{"client_id", "arrival" (ISO 8601)}] in planned order; [{"client_id", "reason"}]
+    stops: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    skipped: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    distance_m: Mapped[float | None] = mapped_column(Float)

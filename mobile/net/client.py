@@ -19,7 +19,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mobile.net.outcomes import Failure, Ok, Outcome
 from sync.protocol import PullResponse, PushResponse
@@ -27,6 +27,21 @@ from sync.protocol import PullResponse, PushResponse
 M = TypeVar("M", bound=BaseModel)
 
 _RETRYABLE_STATUS = frozenset({408, 425, 429})
+
+
+class MeUser(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    username: str
+    full_name: str
+
+
+class Me(BaseModel):
+    """The part of `GET /v1/me` the phone keeps (api.md); other fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    user: MeUser
 
 
 def json_bytes(value: Any) -> bytes:
@@ -154,6 +169,10 @@ class SyncClient:
             headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
         )
         return self._exchange(request, PushResponse)
+
+    def me(self) -> Outcome[Me]:
+        """Who this device's token belongs to (`GET /v1/me`)."""
+        return self._exchange(self._http.build_request("GET", "/v1/me"), Me)
 
     def pull(self, cursor: str, limit: int) -> Outcome[PullResponse]:
         request = self._http.build_request(

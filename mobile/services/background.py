@@ -1,5 +1,6 @@
-"""Retrying sync cycles for the UI: exponential backoff with full jitter, and a background thread
-that syncs on a timer or when asked (after a payment is recorded, when the network returns).
+"""Sync without a tap: exponential backoff with full jitter, the schedule of background cycles
+(on opening, on a timer, soon after each recorded event, backing off while offline), and the
+thread that runs them while the app is open.
 
 Clock, randomness and sleep are injected so tests run the whole schedule instantly."""
 
@@ -8,8 +9,9 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mobile.services.syncing import SyncReport
 
@@ -81,48 +83,139 @@ def sync_until_quiet(
     return report
 
 
+@dataclass
+class SyncSchedule:
+    """When the next background cycle is due, in seconds of a monotonic clock. Pure: the thread
+    below feeds it the clock, and tests feed it a fake one.
+
+    - the app opens: a first cycle after `first_s` (pull the day's changes, send what is left);
+    - a field action was saved (`requested`): a cycle within `debounce_s`, so a visit, a promise
+      and a payment recorded in a row go in one push; a request never postpones a due cycle;
+    - a cycle completed: the next one after `interval_s`, or at once-ish (`debounce_s`) when rows
+      were recorded while it ran;
+    - a retryable failure (offline, 5xx, 429): exponential backoff with full jitter (`Backoff`,
+      Retry-After as a floor), at least `min_wait_s`; a failure a retry cannot fix (reauth,
+      upgrade, a bad request, not registered) waits at least `interval_s`;
+    - another sync holds the single flight (a tap on "Sincronizar ahora"): look again after
+      `debounce_s`.
+    """
+
+    interval_s: float = 300.0
+    debounce_s: float = 3.0
+    first_s: float = 2.0
+    min_wait_s: float = 1.0
+    backoff: Backoff = field(default_factory=Backoff)
+    rng: random.Random = field(default_factory=random.Random)
+    failures: int = 0  # consecutive, reset by a completed cycle
+    due: float = 0.0
+
+    def opened(self, now: float) -> None:
+        self.due = now + self.first_s
+
+    def requested(self, now: float) -> None:
+        self.due = min(self.due, now + self.debounce_s)
+
+    def finished(self, now: float, report: SyncReport) -> float:
+        """Schedule the cycle after `report`; returns the wait chosen."""
+        if report.ok:
+            self.failures = 0
+            wait = self.debounce_s if report.pending_left else self.interval_s
+        elif report.already_running:
+            wait = self.debounce_s
+        else:
+            self.failures += 1
+            wait = self.backoff.delay(self.failures, self.rng, report.retry_after_s)
+            if report.error_kind not in RETRY_KINDS:
+                wait = max(wait, self.interval_s)  # a person has to act: do not insist
+        wait = max(wait, self.min_wait_s)
+        self.due = now + wait
+        return wait
+
+
 class BackgroundSync:
-    """A daemon thread running `sync_until_quiet(cycle)` every `interval_s` seconds and whenever
-    `request()` is called; each final report goes to `on_report` (the UI's state)."""
+    """A daemon thread running one sync `cycle` whenever `SyncSchedule` says it is due; each
+    report goes to `on_report` (the UI's state), `on_start` is told when a cycle begins.
+
+    Never two cycles at once (the thread runs them one by one, and `sync_once` is single-flight
+    against a tap on "Sincronizar ahora"); never on the UI's thread. `stop()` ends the thread
+    after the cycle under way, if any (each request has its deadline); `start()` after a stop
+    starts a fresh thread (a web session that reconnects)."""
 
     def __init__(
         self,
         cycle: Callable[[], SyncReport],
         *,
         on_report: Callable[[SyncReport], None],
-        interval_s: float = 900.0,
-        backoff: Backoff | None = None,
-        rng: random.Random | None = None,
+        on_start: Callable[[], None] | None = None,
+        schedule: SyncSchedule | None = None,
+        interval_s: float | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._cycle, self._on_report = cycle, on_report
-        self._interval_s = interval_s
-        self._backoff, self._rng = backoff or Backoff(), rng or random.Random()
+        self._cycle, self._on_report, self._on_start = cycle, on_report, on_start
+        self.schedule = schedule or SyncSchedule()
+        if interval_s is not None:
+            self.schedule.interval_s = interval_s
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="recaudo-sync", daemon=True)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
 
     def start(self) -> None:
+        if self.running:
+            return
+        with self._lock:
+            self.schedule.opened(self._monotonic())
+        self._stop = threading.Event()  # each thread its own: an old one still ending stays ended
+        self._wake = threading.Event()
+        self._thread = threading.Thread(
+            target=self._loop, args=(self._stop, self._wake), name="recaudo-sync", daemon=True
+        )
         self._thread.start()
 
     def request(self) -> None:
+        """Sync soon (debounced): a field action was just saved."""
+        with self._lock:
+            self.schedule.requested(self._monotonic())
         self._wake.set()
 
-    def stop(self, timeout_s: float = 30.0) -> None:
+    def stop(self, timeout_s: float | None = 30.0) -> None:
+        """Stop; wait up to `timeout_s` for a cycle under way (None: do not wait)."""
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout_s)
+        thread = self._thread
+        if (
+            timeout_s is not None
+            and thread is not None
+            and thread is not threading.current_thread()
+        ):
+            thread.join(timeout_s)
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self._interval_s)
-            self._wake.clear()
-            if self._stop.is_set():
-                return
+    def _loop(self, stop: threading.Event, wake: threading.Event) -> None:
+        while not stop.is_set():
+            with self._lock:
+                wait = self.schedule.due - self._monotonic()
+            if wait > 0:
+                wake.wait(wait)
+                wake.clear()
+                continue
+            report = self._run_once()
+            with self._lock:
+                self.schedule.finished(self._monotonic(), report)
             try:
-                report = sync_until_quiet(
-                    self._cycle, backoff=self._backoff, rng=self._rng, stop=self._stop
-                )
-            except Exception as exc:  # a local fault (disk full...): report it, keep the thread
-                log.exception("background sync failed")
-                report = SyncReport(error_kind="internal_error", error_message=repr(exc))
-            self._on_report(report)
+                self._on_report(report)
+            except Exception:  # the UI went away (a closed web session): keep the thread
+                log.exception("background sync report not delivered")
+
+    def _run_once(self) -> SyncReport:
+        try:
+            if self._on_start is not None:
+                self._on_start()
+            return self._cycle()
+        except Exception as exc:  # a local fault (disk full...): report it, keep the thread
+            log.exception("background sync failed")
+            return SyncReport(error_kind="internal_error", error_message=repr(exc))

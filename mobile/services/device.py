@@ -18,6 +18,7 @@ def register_device(
     server_url: str,
     server_epoch: str,
     username: str = "",
+    full_name: str = "",
 ) -> None:
     """Store what `POST /v1/devices` answered. A second registration keeps the seq counter: a
     receipt number is never handed out twice on this phone."""
@@ -32,6 +33,7 @@ def register_device(
         state.server_url = server_url
         state.server_epoch = server_epoch
         state.username = username
+        state.full_name = full_name
 
 
 def sync_state(session: Session) -> SyncState:

@@ -82,6 +82,12 @@ class SyncInfo:
     device_code: str
     server_url: str
     last_sync_at: datetime | None
+    full_name: str = ""
+
+    @property
+    def collector(self) -> str:
+        """Who signs a receipt: the full name once the server told it, else the username."""
+        return self.full_name or self.username
 
 
 def _invoices(raw: list[dict[str, Any]]) -> tuple[InvoiceLine, ...]:
@@ -179,4 +185,10 @@ def load_sync_info(db: sessionmaker[Session]) -> SyncInfo | None:
         state = session.get(SyncState, 1)
         if state is None:
             return None
-        return SyncInfo(state.username, state.device_code, state.server_url, state.last_sync_at)
+        return SyncInfo(
+            state.username,
+            state.device_code,
+            state.server_url,
+            state.last_sync_at,
+            state.full_name,
+        )

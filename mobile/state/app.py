@@ -85,6 +85,7 @@ class Enrollment:
     device_code: str
     device_token: str
     server_epoch: str
+    full_name: str = ""  # from GET /v1/me; empty when it did not answer (asked again at sync)
 
 
 class EnrollError(Exception):
@@ -132,6 +133,12 @@ class AppState:
     promise_horizon_days: int = DEFAULT_PROMISE_HORIZON_DAYS
     on_change: Callable[[], None] | None = None
     on_lang: Callable[[Lang], None] | None = None  # remember the choice (mobile.adapters.prefs)
+    # A field action was saved: the background sync sends it soon (BackgroundSync.request).
+    on_recorded: Callable[[], None] | None = None
+    # Redraw what a background sync changes (badges, Sincronización) without taking the focus
+    # from a field being typed in; None: a full redraw.
+    on_status: Callable[[], None] | None = None
+    auto_sync_minutes: int = 0  # the background sync's interval; 0: no background sync
 
     screen: Screen = "setup"
     filter: TodayFilter = field(default_factory=TodayFilter)
@@ -154,6 +161,9 @@ class AppState:
     busy: bool = False
     sync_phase: SyncPhase | None = None  # while a sync runs
     sync_count: int = 0
+    auto_running: bool = False  # a background cycle is under way
+    auto_problem: SyncProblem = ""  # how the last background cycle failed ("" : it completed)
+    auto_at: datetime | None = None  # when the last background cycle ended
     _nonce: str = field(default_factory=lambda: str(uuid.uuid4()))
     # Taps can be handled on several threads: a second tap on "save" must not record twice.
     _writing: threading.Lock = field(default_factory=threading.Lock)
@@ -316,6 +326,7 @@ class AppState:
             server_url=url,
             server_epoch=enrollment.server_epoch,
             username=username.strip(),
+            full_name=enrollment.full_name,
         )
         self.online = True
         self.reload()
@@ -404,11 +415,12 @@ class AppState:
                 method=receipt.method,
                 reference=draft.reference,
                 at=receipt.device_time,
-                collector=self.info.username if self.info else "",
+                collector=self.info.collector if self.info else "",
             )
             self.payment = PaymentForm()
             self.reload()
             self.go("receipt")
+            self._recorded()
             return True
 
     def void(self, payment_event_id: str, reason: str) -> bool:
@@ -427,6 +439,7 @@ class AppState:
         self.reload()
         self.message = self.t("void.saved")
         self.notify()
+        self._recorded()
         return True
 
     def sync(self) -> SyncResult | None:
@@ -442,6 +455,8 @@ class AppState:
         finally:
             self.busy, self.sync_phase = False, None
         self.online = result.ok or result.problem in ("reauth", "upgrade", "busy")
+        if result.ok:
+            self.auto_problem = ""  # the line about the last automatic sync would be stale
         self.reload()
         if result.ok:
             self.message = self.t("sync.done", sent=result.sent, received=result.received)
@@ -452,6 +467,37 @@ class AppState:
         self.message_is_error = not result.ok
         self.notify()
         return result
+
+    def background_started(self) -> None:
+        self.auto_running = True
+        self.notify_status()
+
+    def background_done(self, result: SyncResult) -> None:
+        """A background cycle ended (on the background thread): the badges, the pending count
+        and Sincronización follow it; it never shows a message bar (nobody asked)."""
+        self.auto_running = False
+        if result.problem == "busy":  # a tap's sync was running: it reports for itself
+            self.notify_status()
+            return
+        self.online = result.ok or result.problem in ("reauth", "upgrade")
+        self.auto_problem = "" if result.ok else (result.problem or "other")
+        self.auto_at = self.clock()
+        self.reload()
+        self.notify_status()
+
+    def auto_status(self) -> str:
+        """One line on Sincronización about the sync that needs no tap."""
+        if not self.auto_sync_minutes:
+            return ""
+        if self.auto_running:
+            return self.t("auto.running")
+        if self.auto_problem == "offline":
+            return self.t("auto.offline")
+        if self.auto_problem in ("reauth", "upgrade"):
+            return self.t(f"sync.{self.auto_problem}")
+        if self.auto_problem:
+            return self.t("auto.failed")
+        return self.t("auto.every", n=self.auto_sync_minutes)
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -472,6 +518,14 @@ class AppState:
         self.go("client")
         self.message = self.t(saved_key)
         self.notify()
+        self._recorded()
+
+    def _recorded(self) -> None:
+        if self.on_recorded is not None:
+            self.on_recorded()
+
+    def notify_status(self) -> None:
+        (self.on_status or self.notify)()
 
     def notify(self) -> None:
         if self.on_change is not None:

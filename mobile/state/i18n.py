@@ -194,6 +194,19 @@ CATALOG: Final[dict[str, tuple[str, str]]] = {
         "Pending {pending} · Held {held} · Conflict {conflict}",
     ),
     "sync.nothing": ("Nada por enviar", "Nothing to send"),
+    "auto.every": (
+        "Se sincroniza sola cada {n} min y después de cada registro",
+        "Syncs by itself every {n} min and after each record",
+    ),
+    "auto.running": ("Sincronizando en segundo plano…", "Syncing in the background…"),
+    "auto.offline": (
+        "Sin conexión: se reintenta sola, no hace falta tocar nada",
+        "Offline: it retries by itself, nothing to tap",
+    ),
+    "auto.failed": (
+        "La última sincronización automática falló; se reintenta sola",
+        "The last automatic sync failed; it retries by itself",
+    ),
     "state.pending": ("Pendiente", "Pending"),
     "state.acked": ("Recibido", "Received"),
     "state.held": ("Retenido", "Held"),

@@ -10,7 +10,9 @@ import flet as ft
 from mobile.state.app import Screen
 from mobile.ui import theme as th
 from mobile.ui.screens import client, forms, mapa, setup, sync, today, week
-from mobile.ui.shell import Body, Ctx, build_view
+from mobile.ui.shell import Body, Ctx, build_view, status_badges
+
+SYNC_SCREENS: tuple[Screen, ...] = ("today", "sync", "week")
 
 
 def builders(default_server: str) -> dict[Screen, Callable[[Ctx], Body]]:
@@ -38,6 +40,7 @@ def mount(ctx: Ctx, *, default_server: str = "") -> None:
     page.bgcolor = th.SURFACE
 
     def render() -> None:
+        ctx.typing = False  # every field is built anew: none has the focus
         fresh = build_view(ctx, screens[state.screen](ctx))
         view = ctx.view
         if view is None or not page.views or page.views[-1] is not view:
@@ -50,6 +53,19 @@ def mount(ctx: Ctx, *, default_server: str = "") -> None:
             view.controls = fresh.controls
         page.update()
 
+    def render_status() -> None:
+        """After a background sync: the whole screen where nothing is being typed and the screen
+        shows sync state, else only the badges (a redraw would take a field's focus, or reset
+        the map's pan and zoom)."""
+        view = ctx.view
+        if view is None or (state.screen in SYNC_SCREENS and not ctx.typing):
+            render()
+            return
+        if isinstance(view.appbar, ft.AppBar) and state.screen != "setup":
+            view.appbar.actions = status_badges(ctx)
+            page.update()
+
     state.on_change = render
+    state.on_status = render_status
     state.start()
     page.run_task(ctx.locate)

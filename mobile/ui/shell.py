@@ -40,6 +40,7 @@ class Ctx:
     gps_form: object | None = None  # the visit form a GPS wait was started for
     nav: ft.NavigationBar | None = None  # kept across redraws (see navigation())
     view: ft.View | None = None  # the one View, updated in place on every redraw
+    typing: bool = False  # a field of the current screen has the focus (no full redraws then)
 
     @property
     def t(self) -> Texts:

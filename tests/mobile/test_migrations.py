@@ -13,7 +13,7 @@ from tests.mobile.conftest import MORNING, new_device
 
 CLIENT = "5f0e3c1a-1111-4b7e-9a57-2f8a3f0d6a11"
 
-HEAD = "0003"
+HEAD = "0004"
 
 # A realistic next migration: a new outbox column, which on SQLite means batch mode copies the
 # whole table into a new one (the operation that could lose or alter rows).
@@ -110,7 +110,7 @@ def test_0002_adds_client_fields_and_keeps_the_outbox(tmp_path: Path) -> None:
     check(path)
 
 
-def test_0003_adds_server_time_and_keeps_the_outbox_byte_for_byte(tmp_path: Path) -> None:
+def test_0003_and_0004_add_columns_and_keep_the_outbox_byte_for_byte(tmp_path: Path) -> None:
     path = tmp_path / "phone.db"
     upgrade(path, "0002")
     with sqlite3.connect(path) as conn:
@@ -139,11 +139,22 @@ def test_0003_adds_server_time_and_keeps_the_outbox_byte_for_byte(tmp_path: Path
     before = dump(path, "*")
     with sqlite3.connect(path) as conn:
         state_before = conn.execute("SELECT * FROM sync_state").fetchall()
-    upgrade(path)
+    upgrade(path, "0003")
     assert dump(path, "*") == before
     with sqlite3.connect(path) as conn:
         state = conn.execute("SELECT * FROM sync_state").fetchall()
         assert [row[:-1] for row in state] == state_before  # server_time is the new last column
         assert conn.execute("SELECT server_time FROM sync_state").fetchall() == [(None,)]
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    state_0003 = state
+
+    # 0004: full_name (empty until /v1/me answers) and an empty route_plan table.
+    upgrade(path)
+    assert dump(path, "*") == before
+    with sqlite3.connect(path) as conn:
+        state = conn.execute("SELECT * FROM sync_state").fetchall()
+        assert [row[:-1] for row in state] == state_0003  # full_name is the new last column
+        assert conn.execute("SELECT full_name FROM sync_state").fetchall() == [("",)]
+        assert conn.execute("SELECT count(*) FROM route_plan").fetchall() == [(0,)]
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     check(path)

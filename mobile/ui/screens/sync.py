@@ -37,6 +37,9 @@ def build(ctx: Ctx) -> Body:
             ),
         ),
     ]
+    auto = state.auto_status()
+    if auto:
+        controls.append(tagged("auto-sync", text(auto, size=th.SMALL, color=th.MUTED)))
     if state.busy:
         controls += [
             tagged("sync-progress", text(state.sync_status())),

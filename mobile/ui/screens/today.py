@@ -121,6 +121,8 @@ def build(ctx: Ctx) -> Body:
         border_color=th.MUTED,
         border_width=2,
         expand=True,
+        on_focus=lambda _: setattr(ctx, "typing", True),
+        on_blur=lambda _: setattr(ctx, "typing", False),
     )
     filters = ft.Row(
         controls=[
