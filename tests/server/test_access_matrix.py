@@ -129,6 +129,9 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/v1/reports/kpis"): Access(
         OFFICE, sample=lambda _: {"params": {"from": "2026-11-01", "to": "2026-11-30"}}
     ),
+    ("GET", "/v1/reports/weekly-management"): Access(
+        OFFICE, sample=lambda _: {"params": {"week": "2026-W47"}}
+    ),
     ("GET", "/v1/reports/commissions"): Access(
         OFFICE, sample=lambda _: {"params": {"from": "2026-11-01", "to": "2026-11-30"}}
     ),
