@@ -34,6 +34,10 @@ class Settings(BaseSettings):
 
     max_import_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
 
+    # Map tiles of the supervisor's pages, a {z}/{x}/{y} template (the company's own tile server
+    # where it has one); empty for none: markers and lines draw without tiles.
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
     @field_validator("aging_edges")
     @classmethod
     def _edges(cls, value: tuple[int, ...]) -> tuple[int, ...]:
