@@ -26,12 +26,13 @@ import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
+from functools import lru_cache
 from itertools import combinations
 from typing import Final
 
 from shared import geo
-from shared.contact_rules import ContactRules, time_violation
+from shared.contact_rules import ContactRules, Window, windows_for
 
 # domain.md: a contact with the debtor or their representative.
 EFFECTIVE_OUTCOMES: Final = frozenset({"contacted", "promise", "payment", "dispute"})
@@ -150,6 +151,20 @@ def fix_of(lat: float | None, lon: float | None, accuracy_m: float | None) -> ge
     return geo.Fix(geo.Point(lat, lon), UNKNOWN_ACCURACY_M if accuracy_m is None else accuracy_m)
 
 
+def outside_legal_hours(rules: ContactRules, at: datetime, tz: tzinfo) -> bool:
+    """`shared.contact_rules.time_violation(rules, at, tz) is not None`, on the push path: the
+    windows of a day (its weekday's, none on a holiday) are looked up once per day, not once
+    per visit."""
+    local = at.astimezone(tz)
+    moment = local.time()
+    return not any(w.start <= moment < w.end for w in _windows(rules, local.date()))
+
+
+@lru_cache(maxsize=512)
+def _windows(rules: ContactRules, day: date) -> tuple[Window, ...]:
+    return windows_for(rules, day)
+
+
 def verify_visit(
     fix: geo.Fix | None,
     client_location: geo.Point | None,
@@ -160,9 +175,11 @@ def verify_visit(
     tz: tzinfo,
 ) -> VisitVerdict:
     """Location and clock (shared.geo.check_visit) plus the legal contact hours."""
-    check = geo.check_visit(fix, client_location, device_time=device_time, received_at=received_at)
+    check = geo.check_visit(
+        fix, client_location, device_time=device_time, received_at=received_at, measure=near_m
+    )
     flags = set(check.flags)
-    if time_violation(rules, device_time, tz) is not None:
+    if outside_legal_hours(rules, device_time, tz):
         flags.add(OUTSIDE_LEGAL_HOURS)
     ordered = tuple(f for f in FLAG_ORDER if f in flags)
     return VisitVerdict(check.verified, check.distance_m, ordered)

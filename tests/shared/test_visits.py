@@ -11,7 +11,7 @@ from geopy.distance import geodesic
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.contact_rules import load_rules
+from shared.contact_rules import load_rules, time_violation
 from shared.geo import Fix, Point, distance_m
 from shared.visits import (
     FLAG_ORDER,
@@ -23,6 +23,7 @@ from shared.visits import (
     join_flags,
     learned_location,
     near_m,
+    outside_legal_hours,
     split_flags,
     unflagged_forms,
     verify_visit,
@@ -152,6 +153,24 @@ class TestLegalHours:
         )
         assert v.stored_flags == "far_from_client,poor_accuracy,clock_ahead,outside_legal_hours"
         assert v.review_reason == "far_from_client"
+
+    @given(
+        st.datetimes(
+            min_value=datetime(2025, 1, 1),  # noqa: DTZ001 (hypothesis wants naive bounds)
+            max_value=datetime(2027, 12, 31),  # noqa: DTZ001
+            timezones=st.timezones(),
+        )
+    )
+    def test_the_fast_check_agrees_with_the_contact_rules(self, at: datetime) -> None:
+        assert outside_legal_hours(RULES, at, BOGOTA) == (
+            time_violation(RULES, at, BOGOTA) is not None
+        )
+
+    def test_window_edges(self) -> None:
+        monday = datetime(2026, 11, 23, 7, 0, tzinfo=BOGOTA)
+        assert not outside_legal_hours(RULES, monday, BOGOTA)  # 07:00 is inside
+        assert outside_legal_hours(RULES, monday - timedelta(seconds=1), BOGOTA)
+        assert outside_legal_hours(RULES, monday.replace(hour=19), BOGOTA)  # 19:00 is out
 
 
 class TestStoredFlags:
