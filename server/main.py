@@ -9,6 +9,7 @@ from server.api import (
     clients,
     devices,
     imports,
+    report_commissions,
     report_kpis,
     report_visits,
     reports,
@@ -20,7 +21,6 @@ from server.api.docs import install_docs
 from server.api.errors import install_error_handlers
 from server.db.engine import make_engine, make_session_factory
 from server.settings import Settings
-from server.web import install_pages
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -46,11 +46,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         clients,
         imports,
         reports,
+        report_commissions,
         report_kpis,
         report_visits,
         review,
         sync,
     ):
         app.include_router(module.router)
-    install_pages(app)
     return app

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.aging import DEFAULT_EDGES, validate_edges
+from shared.commissions import load_rules
 
 # Used only when no key is configured; a production server refuses to start with it.
 DEV_SIGNING_KEY = "recaudo-dev-signing-key-change-me-0123456789abcdef"
@@ -38,10 +39,28 @@ class Settings(BaseSettings):
     # where it has one); empty for none: markers and lines draw without tiles.
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
+    # Commission rules (TOML, the format of shared/rules/commissions.toml); None: the shipped
+    # file. Env RECAUDO_COMMISSION_RULES. Read when a statement is made, so a changed file (with
+    # a new `version`) applies without a restart; a malformed one stops the server at start.
+    commission_rules_path: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("RECAUDO_COMMISSION_RULES", "commission_rules_path"),
+    )
+
     @field_validator("aging_edges")
     @classmethod
     def _edges(cls, value: tuple[int, ...]) -> tuple[int, ...]:
         return validate_edges(value)
+
+    @field_validator("commission_rules_path")
+    @classmethod
+    def _commission_rules(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                load_rules(value)
+            except OSError as exc:
+                raise ValueError(f"cannot read the commission rules {value}: {exc}") from exc
+        return value
 
     @field_validator("timezone")
     @classmethod
