@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test lint bench chaos browser clean venv
+.PHONY: demo test lint bench chaos browser web-assets clean venv
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -23,18 +23,28 @@ venv: $(VENV)/.synced
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
+# Leaflet for the supervisor's maps, from the npm registry into a git-ignored folder; the server
+# serves it itself (never a CDN at run time, so the pages work on an intranet and in tests).
+LEAFLET_VERSION := 1.9.4
+WEB_VENDOR := server/web/vendor
+$(WEB_VENDOR)/node_modules/leaflet/dist/leaflet.js:
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
+	npm install --silent --no-audit --no-fund --no-save --prefix $(WEB_VENDOR) leaflet@$(LEAFLET_VERSION)
+
+web-assets: $(WEB_VENDOR)/node_modules/leaflet/dist/leaflet.js
+
 lint: $(VENV)/.synced
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint browser
+test: lint browser web-assets
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 # The server over fresh demo data, and beside it the collector's app in web mode (a fresh phone:
 # the demo database is new each time, so an old phone registration would be refused).
-demo: $(VENV)/.synced
+demo: $(VENV)/.synced web-assets
 	rm -rf data/demo-phone
 	$(BIN)/recaudo-app --web --port 8550 --server http://127.0.0.1:8000 --data-dir data/demo-phone & \
 	app=$$!; trap 'kill $$app 2>/dev/null' EXIT INT TERM; \

@@ -14,7 +14,7 @@ from rich.table import Table
 from server.cli.serve import run_server
 from server.db import migrate
 from server.db.engine import make_engine, make_session_factory
-from server.services.demo import DemoSeed, seed_demo
+from server.services.demo import DemoSeed, FieldSeed, seed_demo, seed_field_week
 from server.settings import Settings
 from shared.scenario import IMPORT_HEADERS, Scenario, reference_scenario
 
@@ -36,13 +36,13 @@ def register(app: typer.Typer) -> None:
         console = Console()
         # Always a SQLite file of its own: a demo must never touch RECAUDO_DATABASE_URL's database.
         settings = Settings(data_dir=data_dir, database_url="")
-        seeded = build_demo(settings, seed)
-        _print_welcome(console, seeded, settings, host, port)
+        seeded, field = build_demo(settings, seed)
+        _print_welcome(console, seeded, field, settings, host, port)
         if serve:
             run_server(settings, host, port)
 
 
-def build_demo(settings: Settings, seed: int = 2300) -> DemoSeed:
+def build_demo(settings: Settings, seed: int = 2300) -> tuple[DemoSeed, FieldSeed]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     for stale in settings.data_dir.glob("recaudo.db*"):
         stale.unlink()
@@ -55,9 +55,11 @@ def build_demo(settings: Settings, seed: int = 2300) -> DemoSeed:
         with make_session_factory(engine)() as session:
             seeded = seed_demo(session, scenario)
             session.commit()
+            field = seed_field_week(session, scenario, tz=settings.tz, seed=seed)
+            session.commit()
     finally:
         engine.dispose()
-    return seeded
+    return seeded, field
 
 
 def write_import_file(scenario: Scenario, path: Path) -> None:
@@ -69,17 +71,23 @@ def write_import_file(scenario: Scenario, path: Path) -> None:
 
 
 def _print_welcome(
-    console: Console, seeded: DemoSeed, settings: Settings, host: str, port: int
+    console: Console, seeded: DemoSeed, field: FieldSeed, settings: Settings, host: str, port: int
 ) -> None:
     summary = seeded.summary
     console.print(
         f"[bold green]Recaudo demo[/] — {summary.clients_created} clientes, "
         f"{summary.invoices_created} facturas, cartera al {seeded.scenario.as_of:%d/%m/%Y}"
     )
+    if field.days:
+        console.print(
+            f"Trabajo de campo del {field.days[0]:%d/%m/%Y} al {field.days[-1]:%d/%m/%Y}: "
+            f"{field.pushed} eventos enviados por los celulares de la demo ({field.held} retenidos)"
+        )
     console.print(f"Base de datos: {settings.effective_database_url}")
     console.print(f"Archivo de cartera de ejemplo: {settings.data_dir / DEMO_FILE}")
     base = f"http://{host}:{port}"
     console.print(f"API y documentación: [link]{base}/docs[/link]")
+    console.print(f"Páginas del supervisor: [link]{base}/supervisor/[/link]")
     logins = Table(title="Usuarios de la demo", show_lines=False)
     for column in ("usuario", "rol", "contraseña", "nombre"):
         logins.add_column(column)

@@ -10,7 +10,11 @@ then checks it on its own:
   a password login is needed, or a user token on a device-only route);
 - for routes with `{client_id}`: a collector asking for another collector's client gets 404
   (not 403: ids are not probed), for their own they get the declared answer;
-- for lists a collector may read (`filtered_by`): a collector gets only their own rows.
+- for lists a collector may read (`filtered_by`): a collector gets only their own rows;
+- the supervisor's HTML pages (`auth="cookie"`) are called with the session cookie instead of a
+  bearer header (and the form token on POSTs): without a session they answer 303 to the login
+  page, a collector gets 403, a device token in the cookie is no session (303), and the office
+  gets the declared answer. `auth="public"` pages (the login form) answer everyone alike.
 
 Declared routes that do not exist yet only warn. Samples (the request each caller sends) come
 from the World below; a route that needs a new path parameter adds it to `path_values`.
@@ -36,6 +40,7 @@ from server.db.models import Client, User
 from server.main import create_app
 from server.services.security import hash_password, issue_access_token
 from server.settings import Settings
+from server.web.cookies import LOGIN_COOKIE, SESSION_COOKIE, csrf_token
 
 ROLES = ("collector", "supervisor", "admin")
 CALLERS = (*ROLES, "device")  # "device": the collector's device token
@@ -61,10 +66,17 @@ class World:
     other_client: str  # another collector's client
     own_device: str
     other_device: str
+    signing_key: str
 
     def path_values(self, client_id: str) -> dict[str, str]:
         # item_id: no such review item; an office caller passes the role check and gets 404.
-        return {"client_id": client_id, "device_id": self.own_device, "item_id": NO_REVIEW_ITEM}
+        return {
+            "client_id": client_id,
+            "device_id": self.own_device,
+            "item_id": NO_REVIEW_ITEM,
+            "username": self.usernames["collector"],
+            "day": "2026-11-20",
+        }
 
 
 Sample = Callable[[World], dict[str, Any]]
@@ -83,6 +95,17 @@ class Access:
     ok: frozenset[int] = frozenset({200})
     sample: Sample = no_body
     filtered_by: Literal["client", "device"] | None = None  # a collector sees only their own
+    auth: Literal["bearer", "cookie", "public"] = "bearer"  # cookie: a supervisor page
+
+
+def page(ok: int = 200, sample: Sample = no_body) -> Access:
+    """A supervisor page: office only, through the session cookie."""
+    return Access(OFFICE, anonymous=303, ok=frozenset({ok}), sample=sample, auth="cookie")
+
+
+def _page_login(w: World) -> dict[str, Any]:
+    form = {"username": w.usernames["supervisor"], "password": w.password, "nonce": "n-1"}
+    return {"data": form, "cookies": {LOGIN_COOKIE: "n-1"}}
 
 
 def _login(w: World) -> dict[str, Any]:
@@ -146,6 +169,30 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/v1/reports/flagged-visits"): Access(
         OFFICE, sample=lambda _: {"params": {"from": "2026-11-01", "to": "2026-11-30"}}
     ),
+    # the supervisor's pages (server/web)
+    ("GET", "/supervisor/login"): Access(ANYONE, anonymous=200, auth="public"),
+    ("POST", "/supervisor/login"): Access(
+        ANYONE, anonymous=303, ok=frozenset({303}), auth="public", sample=_page_login
+    ),
+    ("POST", "/supervisor/logout"): page(303),
+    ("GET", "/supervisor/"): page(),
+    ("GET", "/supervisor/collectors/{username}/days/{day}"): page(),
+    ("GET", "/supervisor/collectors/{username}/days/{day}/map"): page(),
+    ("GET", "/supervisor/review"): page(),
+    ("POST", "/supervisor/review/{item_id}/resolve"): page(
+        404, sample=lambda _: {"data": {"resolution": "accepted"}}
+    ),
+    ("POST", "/supervisor/review/{item_id}/post-to-client"): page(
+        404, sample=lambda w: {"data": {"client_code": "C-NO-SUCH"}}
+    ),
+    ("GET", "/supervisor/clients"): page(),
+    ("POST", "/supervisor/clients/{client_id}/assignment"): page(
+        303, sample=lambda w: {"data": {"collector": w.usernames["collector"]}}
+    ),
+    ("GET", "/supervisor/clients/{client_id}/statement"): page(),
+    ("GET", "/supervisor/clients/{client_id}/statement.pdf"): page(),
+    ("GET", "/supervisor/exports"): page(),
+    ("GET", "/supervisor/exports/weekly-visits.xlsx"): page(),
     ("POST", "/v1/sync/push"): Access(
         COLLECTOR,
         token="device",
@@ -267,6 +314,7 @@ def world(
         other_client=str(other.id),
         own_device=devices["collector"]["device_id"],
         other_device=devices["other"]["device_id"],
+        signing_key=settings.signing_key,
     )
 
 
@@ -284,13 +332,35 @@ def call(
         url = path.format(**values)
     except KeyError as exc:
         pytest.fail(f"{_id(key)}: add a sample value for {exc} to World.path_values")
-    headers = {"Authorization": f"Bearer {world.tokens[caller]}"} if caller else {}
-    return client.request(method, url, headers=headers, **ROUTES[key].sample(world))
+    access = ROUTES[key]
+    sample = access.sample(world)
+    cookies: dict[str, str] = sample.pop("cookies", {})
+    headers: dict[str, str] = {}
+    if caller and access.auth == "bearer":
+        headers["Authorization"] = f"Bearer {world.tokens[caller]}"
+    elif caller:  # a page: the session cookie, and the form token of that session on a POST
+        token = world.tokens[caller]
+        cookies[SESSION_COOKIE] = token
+        if method == "POST" and access.auth == "cookie":
+            sample["data"] = {
+                **sample.get("data", {}),
+                "csrf": csrf_token(token, world.signing_key),
+            }
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    return client.request(method, url, headers=headers, follow_redirects=False, **sample)
 
 
 def expected(access: Access, caller: str) -> tuple[frozenset[int], str | None]:
-    """The statuses (and error code) `caller` must get for the sample request."""
+    """The statuses (and error code) `caller` must get for the sample request; pages answer
+    HTML, so no error code is checked for them."""
     is_device = caller == "device"
+    if access.auth == "public":
+        return access.ok, None
+    if access.auth == "cookie":
+        if is_device:
+            return frozenset({303}), None  # a device token is no session: to the login page
+        return (access.ok if caller in access.roles else frozenset({403})), None
     if access.token == "user" and is_device:
         return frozenset({401}), "user_token_required"
     if access.token == "device" and not is_device:
@@ -307,6 +377,8 @@ def test_without_a_token(client: TestClient, world: World, key: tuple[str, str])
     assert response.status_code == ROUTES[key].anonymous, response.text
     if response.status_code == 401:
         assert response.json()["error"]["code"] == "not_authenticated"
+    if ROUTES[key].auth == "cookie":
+        assert response.headers["location"].startswith("/supervisor/login")
 
 
 @pytest.mark.parametrize("key", DECLARED_AND_PRESENT, ids=_id)
@@ -328,7 +400,9 @@ def test_a_collector_cannot_reach_another_collectors_client(
     access = ROUTES[key]
     for caller in ("collector", "device"):
         response = call(client, key, world, caller, client_id=world.other_client)
-        if access.token == "user" and caller == "device":
+        if access.auth == "cookie":
+            assert response.status_code == (303 if caller == "device" else 403), response.text
+        elif access.token == "user" and caller == "device":
             assert response.status_code == 401, response.text
         elif "collector" in access.roles:
             assert response.status_code == 404, f"{caller}: {response.text}"
