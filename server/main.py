@@ -21,6 +21,7 @@ from server.api.docs import install_docs
 from server.api.errors import install_error_handlers
 from server.db.engine import make_engine, make_session_factory
 from server.settings import Settings
+from server.web import install_pages
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -53,4 +54,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sync,
     ):
         app.include_router(module.router)
+    install_pages(app)
     return app
