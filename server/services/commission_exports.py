@@ -176,10 +176,10 @@ def workbook(report: CommissionReport) -> bytes:
 _LINE_COLUMNS: Final = (
     PdfColumn("Fecha", 1.6, "date"),
     PdfColumn("Recibo", 1.7),
-    PdfColumn("Cliente", 3.2),
+    PdfColumn("Cliente", 3.0),
     PdfColumn("Factura", 1.7),
-    PdfColumn("Edad", 1.6),
-    PdfColumn("%", 0.8, "percent"),
+    PdfColumn("Edad", 1.5),
+    PdfColumn("%", 1.1, "percent"),
     PdfColumn("Valor", 2.0, "money"),
     PdfColumn("Comisión", 1.7, "money"),
 )

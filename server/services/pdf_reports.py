@@ -43,6 +43,7 @@ _FAMILY: Final = "DejaVu"
 _CORE: Final = "Helvetica"
 _HEADING_FILL: Final = (221, 230, 240)
 _BAR_FILL: Final = (52, 101, 164)
+_ZEBRA: Final = (245, 247, 250)
 _MUTED: Final = (85, 85, 85)
 
 
@@ -179,11 +180,14 @@ class ReportPDF(FPDF):
         )
         self.set_font(self.report_font, "", font_size)
         bold = FontFace(emphasis="BOLD")
+        self.set_fill_color(255, 255, 255)
         with self.table(
             col_widths=tuple(c.weight for c in columns),
             text_align=aligns,
             headings_style=FontFace(emphasis="BOLD", fill_color=_HEADING_FILL),
             borders_layout="SINGLE_TOP_LINE",
+            cell_fill_color=_ZEBRA,
+            cell_fill_mode="ROWS",
             line_height=font_size * 0.55,
             padding=(0.8, 1.2),
             repeat_headings=1,
@@ -245,6 +249,7 @@ class ReportPDF(FPDF):
             self.set_xy(left + i * slot, base + 1)
             self.cell(slot, 4, self.t(label), align="C")
         self.set_xy(left, base + 7)
+        self.set_fill_color(255, 255, 255)
         self.set_font(self.report_font, "", 10)
         self.ln(3)
 
