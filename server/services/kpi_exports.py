@@ -18,6 +18,7 @@ from server.services.spreadsheets import Column, Kind, Sheet, Value, workbook_by
 from server.services.weekly_management import CollectorWeekLine, WeeklyManagementReport
 from shared.formatting import format_date, format_money, format_number
 from shared.kpis import KpiFigures, KpiReport, RiskyClient
+from shared.visits import FLAG_LABELS, OUTCOME_LABELS
 
 SEGMENT_NAMES: Final = {
     "grupo": "Grupo",
@@ -67,6 +68,14 @@ def segment_name(segment: str | None) -> str:
 
 def collector_name(collector: str | None) -> str:
     return "Sin gestor asignado" if collector is None else collector
+
+
+def outcome_label(outcome: str) -> str:
+    return OUTCOME_LABELS.get(outcome, outcome)
+
+
+def flags_label(flags: Sequence[str]) -> str:
+    return ", ".join(FLAG_LABELS.get(f, f) for f in flags)
 
 
 def _period(report: KpiReport) -> str:
@@ -226,10 +235,10 @@ def weekly_workbook(report: WeeklyManagementReport) -> bytes:
                     v.collector,
                     v.client_code or "",
                     v.client_name or "Cliente desconocido",
-                    v.outcome,
+                    outcome_label(v.outcome),
                     None if v.distance_m is None else Decimal(str(round(v.distance_m))),
                     None if v.accuracy_m is None else Decimal(str(round(v.accuracy_m))),
-                    ", ".join(v.flags),
+                    flags_label(v.flags),
                 ]
                 for v in report.flagged_visits
             ],
@@ -320,18 +329,18 @@ def weekly_pdf(
     )
     pdf.heading("Por gestor")
     columns = [
-        PdfColumn("Gestor", 2.2),
-        PdfColumn("Visitas", 1, "number"),
-        PdfColumn("Contactos", 1.1, "number"),
-        PdfColumn("Verificadas", 1.1, "number"),
-        PdfColumn("Marcadas", 1, "number"),
-        PdfColumn("Pagos", 0.9, "number"),
-        PdfColumn("Recaudo neto", 1.8, "money"),
-        PdfColumn("Prom. hechas", 1.1, "number"),
-        PdfColumn("Cumplidas", 1.1, "number"),
-        PdfColumn("Parciales", 1, "number"),
-        PdfColumn("Incumplidas", 1.1, "number"),
-        PdfColumn("Cumplimiento", 1.2, "percent"),
+        PdfColumn("Gestor", 1.4),
+        PdfColumn("Visitas", 0.9, "number"),
+        PdfColumn("Contactos", 1.4, "number"),
+        PdfColumn("Verificadas", 1.3, "number"),
+        PdfColumn("Marcadas", 1.2, "number"),
+        PdfColumn("Pagos", 0.8, "number"),
+        PdfColumn("Recaudo neto", 1.7, "money"),
+        PdfColumn("Prom. hechas", 1.6, "number"),
+        PdfColumn("Cumplidas", 1.3, "number"),
+        PdfColumn("Parciales", 1.2, "number"),
+        PdfColumn("Incumplidas", 1.4, "number"),
+        PdfColumn("Cumplimiento", 1.6, "percent"),
     ]
 
     def cells(line: CollectorWeekLine) -> list[str | int | Decimal | None]:
@@ -360,6 +369,7 @@ def weekly_pdf(
         "Contactos efectivos por gestor",
         [(line.collector, line.effective_contacts) for line in report.collectors],
     )
+    pdf.set_fill_color(255, 255, 255)  # the charts leave their bar colour as the cell fill
     pdf.heading("Indicadores de la semana")
     pdf.key_values(
         [
@@ -395,9 +405,9 @@ def weekly_pdf(
                     v.business_date,
                     v.collector,
                     v.client_name or "Cliente desconocido",
-                    v.outcome,
+                    outcome_label(v.outcome),
                     None if v.distance_m is None else round(v.distance_m),
-                    ", ".join(v.flags),
+                    flags_label(v.flags),
                 ]
                 for v in report.flagged_visits
             ],
