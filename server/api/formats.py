@@ -42,14 +42,11 @@ MEDIA_TYPES: Final = {
 }
 _BY_MEDIA_TYPE: Final = {media: fmt for fmt, media in MEDIA_TYPES.items()}
 
-# The query parameter as a route declares it: `format: FormatQuery = None`.
+# The query parameter as a route declares it: `format: FormatQuery = None`. An enum, so the
+# OpenAPI document lists the values; a report that does not offer one answers `invalid_format`.
 FormatQuery = Annotated[
-    str | None,
-    Query(
-        alias="format",
-        max_length=8,
-        description="json, xlsx or pdf (where offered); or send an Accept header",
-    ),
+    ExportFormat | None,
+    Query(alias="format", description="json, xlsx or pdf (where offered); or an Accept header"),
 ]
 
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")

@@ -145,12 +145,10 @@ def load_commission_rules(path: Path | None) -> CommissionRules:
 
 def period_weeks(start: date, end: date) -> list[IsoWeek]:
     """The ISO weeks whose Sunday falls in [start, end], in order."""
-    sunday = start + timedelta(days=6 - start.weekday())
-    weeks = []
-    while sunday <= end:
-        weeks.append(IsoWeek.of(sunday))
-        sunday += timedelta(days=7)
-    return weeks
+    first_sunday = start.toordinal() + 6 - start.weekday()  # ordinals: no overflow at date.max
+    return [
+        IsoWeek.of(date.fromordinal(day)) for day in range(first_sunday, end.toordinal() + 1, 7)
+    ]
 
 
 def check_period(start: date, end: date) -> None:

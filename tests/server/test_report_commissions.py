@@ -74,7 +74,11 @@ def test_one_collector_and_errors(client: TestClient, world: World) -> None:
     r = _get(client, world, **{"from": "2026-12-01"})
     assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_period")
     r = _get(client, world, format="csv")
-    assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_format")
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_input")
+    # the last days the calendar has: one week (Sunday 26/12/9999), no overflow
+    r = _get(client, world, **{"from": "9999-12-20", "to": "9999-12-31"})
+    assert r.status_code == 200, r.text
+    assert r.json()["weeks"] == ["9999-W51"]
     r = client.get(
         "/v1/reports/commissions", params=NOV, headers=world.ana.headers
     )  # a collector: office only
