@@ -19,6 +19,7 @@ from server.api import (
 )
 from server.api.docs import install_docs
 from server.api.errors import install_error_handlers
+from server.api.openapi import install_openapi
 from server.db.engine import make_engine, make_session_factory
 from server.settings import Settings
 from server.web import install_pages
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     install_error_handlers(app)
+    install_openapi(app)
     install_docs(app)
     for module in (
         system,

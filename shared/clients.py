@@ -7,11 +7,12 @@ money field is `MoneyStr`: a `Decimal` in Python, a two-decimal JSON string on t
 
 from __future__ import annotations
 
+import re
 import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Final, Literal, get_args
 
@@ -53,6 +54,23 @@ MoneyStr = Annotated[
 ]
 """Exact money: parsed from a string or int (floats refused), quantized to cents, and serialized
 as a string with two decimals (`"250000.00"`) in JSON and in `model_dump()` alike."""
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date_text(value: object) -> object:
+    """pydantic alone reads `"0"` as 1970-01-01 (a Unix time) and accepts datetimes at midnight:
+    a date from a phone or a query string must be written as one, `YYYY-MM-DD`."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    raise ValueError("a date is written YYYY-MM-DD")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
+"""A calendar date that parses only from `YYYY-MM-DD` (or a `date` built in Python)."""
 
 
 class ReadModel(BaseModel):

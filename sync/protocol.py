@@ -29,7 +29,7 @@ from pydantic import (
     ValidationError,
 )
 
-from shared.clients import MoneyStr
+from shared.clients import IsoDate, MoneyStr
 from shared.errors import InvalidInput, TooLarge
 from shared.money import CENT
 from sync.errors import UpgradeRequired
@@ -118,7 +118,7 @@ class VisitRecorded(WireModel):
 
 class PromiseMade(WireModel):
     amount: PositiveMoney
-    due_date: date
+    due_date: IsoDate
     visit_event_id: uuid.UUID | None = None
 
 
@@ -148,7 +148,7 @@ class SkippedStop(WireModel):
 class RoutePlanned(WireModel):
     """The day route a collector chose: clients in planned order and those left out with why."""
 
-    plan_date: date
+    plan_date: IsoDate
     stops: tuple[uuid.UUID, ...] = Field(max_length=MAX_ROUTE_STOPS)
     skipped: tuple[SkippedStop, ...] = Field(default=(), max_length=MAX_ROUTE_STOPS)
     distance_m: Annotated[float, Field(ge=0, le=10_000_000)] | None = None
@@ -387,7 +387,7 @@ def _read_event(index: int, raw: object) -> InboundEvent:
             f"event {index} has no valid event_id", code="invalid_event", details={"index": index}
         )
     kind, version = raw.get("type"), raw.get("type_version")
-    if kind not in SUPPORTED_TYPE_VERSIONS:
+    if not isinstance(kind, str) or kind not in SUPPORTED_TYPE_VERSIONS:  # [] or {}: unhashable
         return InboundEvent(event_id, raw, None, "unknown_type")
     if isinstance(version, int) and version > SUPPORTED_TYPE_VERSIONS[kind]:
         raise UpgradeRequired(

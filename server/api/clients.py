@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -12,7 +11,7 @@ from server.api.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from server.services import clients, statements
 from server.services.clients import MAX_PAGE
 from shared.calendar import business_date
-from shared.clients import AssignmentRequest, ClientDetail, ClientPage, Segment, Statement
+from shared.clients import AssignmentRequest, ClientDetail, ClientPage, IsoDate, Segment, Statement
 
 router = APIRouter(prefix="/v1/clients", tags=["clients"])
 
@@ -30,7 +29,10 @@ def list_clients(
     actor: ActorDep,
     collector: Annotated[str | None, Query(max_length=64, description="a username")] = None,
     segment: Segment | None = None,
-    bucket: Annotated[str | None, Query(description="e.g. `al_dia`, `31_60`")] = None,
+    bucket: Annotated[
+        str | None,
+        Query(description="e.g. `al_dia`, `31_60`, `mas_360`", pattern=r"^[a-z0-9_]{1,32}$"),
+    ] = None,
     q: Annotated[str | None, Query(max_length=100, description="code, name or tax id")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -69,7 +71,7 @@ def get_statement(
     settings: SettingsDep,
     clock: ClockDep,
     actor: ActorDep,
-    as_of: Annotated[date | None, Query(description="YYYY-MM-DD; today by default")] = None,
+    as_of: Annotated[IsoDate | None, Query(description="YYYY-MM-DD; today by default")] = None,
 ) -> Statement:
     """The statement of account at `as_of` (business timezone), rebuilt from the ledger."""
     day = as_of or business_date(clock(), settings.tz)

@@ -55,7 +55,11 @@ class DeviceOut(BaseModel):
         )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": RegisterOut, "description": "the same installation, a new token"}},
+)
 def register(
     body: RegisterIn, actor: UserActorDep, session: SessionDep, clock: ClockDep, response: Response
 ) -> RegisterOut:

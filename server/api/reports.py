@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Query
 from server.api.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from server.services import aging
 from shared.calendar import business_date
-from shared.clients import AgingReport, Segment
+from shared.clients import AgingReport, IsoDate, Segment
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -27,7 +26,7 @@ def get_aging(
     settings: SettingsDep,
     clock: ClockDep,
     actor: ActorDep,
-    as_of: Annotated[date | None, Query(description="YYYY-MM-DD; today by default")] = None,
+    as_of: Annotated[IsoDate | None, Query(description="YYYY-MM-DD; today by default")] = None,
     collector: Annotated[str | None, Query(max_length=64, description="a username")] = None,
     segment: Segment | None = None,
 ) -> AgingReport:

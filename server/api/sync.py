@@ -16,9 +16,17 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.api.deps import ClockDep, DeviceActorDep, SessionDep, SettingsDep
+from server.api.openapi import raw_json_body
 from server.services import pulling, syncing
 from shared.errors import InvalidInput, TooLarge
-from sync.protocol import MAX_PUSH_BYTES, InboundPush, PullResponse, PushResponse, read_push
+from sync.protocol import (
+    MAX_PUSH_BYTES,
+    InboundPush,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    read_push,
+)
 
 router = APIRouter(prefix="/v1/sync", tags=["sync"])
 
@@ -75,7 +83,7 @@ async def parse_push(body: Annotated[bytes, Depends(read_body)]) -> InboundPush:
     return read_push(data)
 
 
-@router.post("/push", response_model_exclude_none=True)
+@router.post("/push", response_model_exclude_none=True, openapi_extra=raw_json_body(PushRequest))
 def push(
     actor: DeviceActorDep,
     inbound: Annotated[InboundPush, Depends(parse_push)],

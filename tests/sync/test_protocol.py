@@ -181,6 +181,12 @@ class TestReadPush:
         assert (event.event, event.reason) == (None, "unknown_type")
         assert event.raw["type"] == "visit.photographed"
 
+    @pytest.mark.parametrize("kind", [["visit.recorded"], {"a": 1}, 7, None])
+    def test_a_type_that_is_not_a_string_is_held_as_unknown(self, kind: object) -> None:
+        # Found by schemathesis: a list or a dict here once raised TypeError (a 500).
+        (event,) = read_push(_with_event(type=kind)).events
+        assert (event.event, event.reason) == (None, "unknown_type")
+
     @pytest.mark.parametrize(
         "change",
         [
