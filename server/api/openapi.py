@@ -44,7 +44,8 @@ def install_openapi(app: FastAPI) -> None:
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         if "ErrorEnvelope" in schemas:
             return schema
-        for model in (ErrorEnvelope, *_BODY_MODELS.values()):
+        models: list[type[BaseModel]] = [ErrorEnvelope, *_BODY_MODELS.values()]
+        for model in models:
             _add_model(schemas, model)
         content = {"application/json": {"schema": {"$ref": _REF.format(model="ErrorEnvelope")}}}
         for operations in schema.get("paths", {}).values():
