@@ -3,12 +3,21 @@ the same services and files as the API's `?format=` answers."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from server.services import visit_counts, visit_exports
+from server.services import (
+    commission_exports,
+    commission_statements,
+    kpi_exports,
+    kpis,
+    visit_counts,
+    visit_exports,
+    weekly_management,
+)
 from server.web.deps import ClockDep, PageActor, SessionDep, SettingsDep
 from server.web.routing import PageRoute
 from server.web.templating import render
@@ -63,3 +72,76 @@ def weekly_visits_file(
     session.commit()
     content = visit_exports.weekly_visits_workbook(report, flagged, settings.tz)
     return download(content, XLSX, f"visitas_{chosen.label}.xlsx")
+
+
+PDF = "application/pdf"
+
+
+@router.get("/exports/weekly-management.{fmt}")
+def weekly_management_file(
+    fmt: Literal["xlsx", "pdf"],
+    actor: PageActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    week: str | None = None,
+) -> Response:
+    """The weekly management report; the week just closed by default."""
+    now = clock()
+    chosen = IsoWeek.parse(week) if week else IsoWeek.of(business_date(now, settings.tz)).shift(-1)
+    report = weekly_management.weekly_management_report(
+        session, actor, week=chosen, now=now, tz=settings.tz, timezone=settings.timezone
+    )
+    session.commit()
+    stem = f"informe_gestion_{chosen.label}"
+    if fmt == "pdf":
+        pdf = kpi_exports.weekly_pdf(
+            report, generated_at=now, tz=settings.tz, locale=settings.locale
+        )
+        return download(pdf, PDF, f"{stem}.pdf")
+    return download(kpi_exports.weekly_workbook(report), XLSX, f"{stem}.xlsx")
+
+
+@router.get("/exports/kpis.xlsx")
+def kpis_file(
+    actor: PageActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    start: Annotated[date, Query(alias="from")],
+    end: Annotated[date, Query(alias="to")],
+) -> Response:
+    report = kpis.kpi_report(
+        session,
+        actor,
+        start=start,
+        end=end,
+        now=clock(),
+        tz=settings.tz,
+        timezone=settings.timezone,
+    )
+    session.commit()
+    return download(
+        kpi_exports.kpi_workbook(report), XLSX, f"kpis_{start.isoformat()}_{end.isoformat()}.xlsx"
+    )
+
+
+@router.get("/exports/commissions.{fmt}")
+def commissions_file(
+    fmt: Literal["xlsx", "pdf"],
+    actor: PageActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    start: Annotated[date, Query(alias="from")],
+    end: Annotated[date, Query(alias="to")],
+) -> Response:
+    """The payroll export (XLSX) or the collectors' commission statements (PDF)."""
+    rules = commission_statements.load_commission_rules(settings.commission_rules_path)
+    found = commission_statements.report(session, start, end, rules=rules)
+    session.commit()
+    stem = commission_exports.file_stem(found)
+    if fmt == "pdf":
+        pdf = commission_exports.pdf(found, generated_at=clock(), tz=settings.tz)
+        return download(pdf, PDF, f"{stem}.pdf")
+    return download(commission_exports.workbook(found), XLSX, f"{stem}.xlsx")

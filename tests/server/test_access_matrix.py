@@ -76,6 +76,7 @@ class World:
             "item_id": NO_REVIEW_ITEM,
             "username": self.usernames["collector"],
             "day": "2026-11-20",
+            "fmt": "xlsx",
         }
 
 
@@ -193,6 +194,13 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/supervisor/clients/{client_id}/statement.pdf"): page(),
     ("GET", "/supervisor/exports"): page(),
     ("GET", "/supervisor/exports/weekly-visits.xlsx"): page(),
+    ("GET", "/supervisor/exports/weekly-management.{fmt}"): page(),
+    ("GET", "/supervisor/exports/kpis.xlsx"): page(
+        sample=lambda _: {"params": {"from": "2026-11-01", "to": "2026-11-30"}}
+    ),
+    ("GET", "/supervisor/exports/commissions.{fmt}"): page(
+        sample=lambda _: {"params": {"from": "2026-11-01", "to": "2026-11-30"}}
+    ),
     ("POST", "/v1/sync/push"): Access(
         COLLECTOR,
         token="device",

@@ -397,3 +397,38 @@ def test_anonymous_pages_go_to_the_login_and_a_collector_is_refused(
         "/supervisor/", params={"week": "2026-W99"}, headers=cookie(worked_day.office, settings)
     )
     assert bad.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "kind"),
+    [
+        ("/supervisor/exports/weekly-management.xlsx", {"week": "2026-W47"}, "xlsx"),
+        ("/supervisor/exports/weekly-management.pdf", {"week": "2026-W47"}, "pdf"),
+        ("/supervisor/exports/kpis.xlsx", {"from": "2026-11-01", "to": "2026-11-22"}, "xlsx"),
+        (
+            "/supervisor/exports/commissions.xlsx",
+            {"from": "2026-11-01", "to": "2026-11-30"},
+            "xlsx",
+        ),
+        ("/supervisor/exports/commissions.pdf", {"from": "2026-11-01", "to": "2026-11-30"}, "pdf"),
+    ],
+)
+def test_the_reports_download_with_the_cookie(
+    client: TestClient,
+    worked_day: Day,
+    settings: Settings,
+    url: str,
+    params: dict[str, str],
+    kind: str,
+) -> None:
+    r = client.get(url, params=params, headers=cookie(worked_day.office, settings))
+    assert r.status_code == 200, r.text[:500]
+    assert r.headers["content-disposition"].startswith("attachment; filename=")
+    if kind == "pdf":
+        text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
+        who = worked_day.collector.user
+        assert who.username in text or who.full_name in text
+    else:
+        book = load_workbook(io.BytesIO(r.content))
+        cells = [c for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row]
+        assert worked_day.collector.user.username in cells
