@@ -9,36 +9,40 @@ readable when the tiles do not load (an intranet without internet, a tile server
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import cache
 from html import escape
-
-import folium
-from folium.template import Template
+from typing import Any
 
 from server.services.collector_day import CollectorDay, DayVisit
 from server.web import labels
 from server.web.templating import Formats
 
 BOGOTA = (4.65, -74.09)
-# folium.PolyLine has no annotations on its constructor.
-_polyline: Callable[..., folium.PolyLine] = folium.PolyLine
 PLAN_COLOUR = "#5b4bb7"
 FLAG_COLOUR = "#d0021b"
 
 
-class _Popup(folium.Popup):
+@cache
+def _popup_class() -> Any:
     """folium's Popup parses its HTML with jQuery; Leaflet takes an HTML string itself, so this
-    one hands it over directly and the page needs nothing but Leaflet."""
+    one hands it over directly and the page needs nothing but Leaflet. (folium is imported on
+    first use: it costs a noticeable share of the server's start-up.)"""
+    import folium
+    from folium.template import Template
 
-    _template = Template(
+    class Popup(folium.Popup):
+        _template = Template(
+            """
+            var {{this.get_name()}} = L.popup({{ this.options|tojavascript }});
+            {% for name, element in this.html._children.items() %}
+                {{ this.get_name() }}.setContent(
+                    `{{ element.render(**kwargs).replace('\\n',' ') }}`);
+            {% endfor %}
+            {{ this._parent.get_name() }}.bindPopup({{ this.get_name() }});
         """
-        var {{this.get_name()}} = L.popup({{ this.options|tojavascript }});
-        {% for name, element in this.html._children.items() %}
-            {{ this.get_name() }}.setContent(`{{ element.render(**kwargs).replace('\\n',' ') }}`);
-        {% endfor %}
-        {{ this._parent.get_name() }}.bindPopup({{ this.get_name() }});
-    """
-    )
+        )
+
+    return Popup
 
 
 def _visit_popup(v: DayVisit, fmt: Formats) -> str:
@@ -69,6 +73,9 @@ def day_map(
     day: CollectorDay, fmt: Formats, *, leaflet_js: str, leaflet_css: str, tile_url: str
 ) -> str:
     """A complete HTML document (the day page shows it in an iframe)."""
+    import folium
+
+    _polyline: Any = folium.PolyLine  # no annotations on its constructor
     m = folium.Map(location=BOGOTA, zoom_start=12, tiles=None, control_scale=True, zoom_snap=0.25)
     # Leaflet from this server, not folium's CDN defaults (jQuery, Bootstrap... are not needed).
     m.default_js = [("leaflet", leaflet_js)]
@@ -132,7 +139,7 @@ def day_map(
             class_name=f"visit-marker outcome-{v.outcome}{' flagged' if v.flagged else ''}",
             tooltip=f"{v.number}. {v.client.name or ''}",
         )
-        _Popup(_visit_popup(v, fmt), max_width=280).add_to(marker)
+        _popup_class()(_visit_popup(v, fmt), max_width=280).add_to(marker)
         marker.add_to(m)
     if points:
         lats = [p[0] for p in points]
