@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Select, case, distinct, func, select
+from sqlalchemy import Date, Select, any_, case, distinct, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -96,16 +96,59 @@ def counts_by_collector(
     session: Session, start: date, end: date, *, username: str | None = None
 ) -> list[CollectorCounts]:
     """Per collector, the visits with business_date in [start, end]: every active collector (with
-    zeros) and anyone else who has visits in the range, by username."""
-    in_range = (
-        (Visit.user_id == User.id) & (Visit.business_date >= start) & (Visit.business_date <= end)
+    zeros) and anyone else who has visits in the range, by username.
+
+    The plan, on 8 million visits: the visits are found through `ix_visit_user_date` with the
+    users' ids as an index condition (`user_id = ANY(ARRAY(SELECT id ...))` on PostgreSQL, which
+    otherwise reads the whole table, since no index leads with the date), counted per
+    (collector, client) by hash and then per collector: distinct clients without a sort."""
+    users = select(User.id)
+    if username is not None:
+        users = users.where(User.username == username)
+    if session.get_bind().dialect.name == "postgresql":
+        among = Visit.user_id == any_(func.array(users.scalar_subquery()))
+    else:
+        among = Visit.user_id.in_(users)
+    flagged = Visit.flags.not_in(unflagged_forms())
+    per_client = (
+        select(
+            Visit.user_id,
+            func.count().label("visits"),
+            func.sum(case((Visit.outcome.in_(sorted(EFFECTIVE_OUTCOMES)), 1), else_=0)).label(
+                "effective"
+            ),
+            func.sum(case((Visit.verified, 1), else_=0)).label("verified"),
+            func.sum(case((flagged, 1), else_=0)).label("flagged"),
+        )
+        .where(among, Visit.business_date >= start, Visit.business_date <= end)
+        .group_by(Visit.user_id, Visit.client_id)
+        .subquery()
+    )
+    per_user = (
+        select(
+            per_client.c.user_id,
+            func.sum(per_client.c.visits).label("visits"),
+            func.sum(per_client.c.effective).label("effective"),
+            func.sum(per_client.c.verified).label("verified"),
+            func.count().label("clients"),
+            func.sum(per_client.c.flagged).label("flagged"),
+        )
+        .group_by(per_client.c.user_id)
+        .subquery()
     )
     query = (
-        select(User.id, User.username, User.full_name, *_aggregates())
-        .select_from(User)
-        .outerjoin(Visit, in_range)
-        .group_by(User.id, User.username, User.full_name)
-        .having((func.count(Visit.id) > 0) | ((User.role == "collector") & User.active))
+        select(
+            User.id,
+            User.username,
+            User.full_name,
+            per_user.c.visits,
+            per_user.c.effective,
+            per_user.c.verified,
+            per_user.c.clients,
+            per_user.c.flagged,
+        )
+        .outerjoin(per_user, per_user.c.user_id == User.id)
+        .where(per_user.c.user_id.is_not(None) | ((User.role == "collector") & User.active))
         .order_by(User.username)
     )
     if username is not None:
