@@ -301,7 +301,11 @@ class Visit(Base):
     verified: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     flags: Mapped[str] = mapped_column(String(120), default="", server_default="")
 
-    __table_args__ = (Index("ix_visit_user_date", "user_id", "business_date"),)
+    __table_args__ = (
+        Index("ix_visit_user_date", "user_id", "business_date"),
+        # Every collector's visits of a period (weekly counts, flagged visits, bonus contacts).
+        Index("ix_visit_business_date", "business_date"),
+    )
 
 
 class Promise(Base):
