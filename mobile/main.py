@@ -32,6 +32,7 @@ from mobile.state.app import AppState, SyncPhase, SyncProblem, SyncResult, SyncR
 from mobile.ui.app import mount
 from mobile.ui.shell import Ctx
 from shared.contact_rules import load_rules
+from shared.geo import Point
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +200,9 @@ def app_main(settings: MobileSettings, default_server: str = "") -> Any:
             lang=load_lang(folder),
             on_lang=partial(save_lang, folder),
             auto_sync_minutes=max(1, round(settings.sync_interval_s / 60)),
+            route_start=Point(settings.route_start_lat, settings.route_start_lon),
+            day_end=settings.day_end,
+            service_minutes=settings.visit_minutes,
         )
         background = make_background(db, settings, state)
         state.on_recorded = background.request

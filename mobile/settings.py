@@ -6,6 +6,7 @@ phone's database (`sync_state`), because it is data the server handed out, not c
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -31,6 +32,12 @@ class MobileSettings(BaseSettings):
     sync_debounce_s: float = Field(default=3.0, ge=0)  # after a recorded event
     sync_backoff_base_s: float = Field(default=2.0, gt=0)  # offline: full jitter from here...
     sync_backoff_cap_s: float = Field(default=300.0, gt=0)  # ...doubling up to this
+    # Route planning (mobile.state.route): where a plan starts without a GPS fix, when the
+    # working day ends (local time), minutes per visit.
+    route_start_lat: float = Field(default=4.6486, ge=-90, le=90)
+    route_start_lon: float = Field(default=-74.0628, ge=-180, le=180)
+    day_end: time = time(18, 0)
+    visit_minutes: float = Field(default=15.0, ge=0, le=240)
 
     @field_validator("timezone")
     @classmethod

@@ -12,7 +12,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from typing import Literal, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +27,7 @@ from mobile.services.portfolio import (
     load_sync_info,
 )
 from mobile.services.recording import record_payment, record_promise, record_visit, void_payment
+from mobile.services.routes import NO_CLIENT_ID, StoredPlan, load_route_plan, record_route_plan
 from mobile.state.clients import (
     ClientDetail,
     ClientRow,
@@ -44,9 +45,19 @@ from mobile.state.forms import (
     visit_warnings,
 )
 from mobile.state.i18n import Lang, Texts
+from mobile.state.mapview import BOGOTA
 from mobile.state.receipt import ReceiptView
+from mobile.state.route import (
+    DEFAULT_DAY_END,
+    DEFAULT_SERVICE_MINUTES,
+    Planner,
+    phone_planner,
+    plan_day,
+    planned_rows,
+)
 from mobile.state.syncview import SyncOverview, sync_overview
 from mobile.state.week import WeekSummary, week_summary
+from shared.calendar import business_date
 from shared.commissions import CommissionRules
 from shared.contact_rules import ContactRules
 from shared.errors import DomainError
@@ -139,6 +150,12 @@ class AppState:
     # from a field being typed in; None: a full redraw.
     on_status: Callable[[], None] | None = None
     auto_sync_minutes: int = 0  # the background sync's interval; 0: no background sync
+    # Route planning: where a plan starts without a GPS fix (web mode, tests), when the working
+    # day ends, minutes per visit, and the planner (mobile.state.route).
+    route_start: Point = BOGOTA
+    day_end: time = DEFAULT_DAY_END
+    service_minutes: float = DEFAULT_SERVICE_MINUTES
+    planner: Planner = phone_planner
 
     screen: Screen = "setup"
     filter: TodayFilter = field(default_factory=TodayFilter)
@@ -148,6 +165,8 @@ class AppState:
     records: list[ClientRecord] = field(default_factory=list)
     events: list[LocalEvent] = field(default_factory=list)
     rows: list[ClientRow] = field(default_factory=list)
+    route: StoredPlan | None = None  # today's chosen plan (the newest)
+    planning: bool = False
     client_id: str | None = None
     visit: VisitForm = field(default_factory=VisitForm)
     promise: PromiseForm = field(default_factory=PromiseForm)
@@ -184,9 +203,21 @@ class AppState:
         self.info = load_sync_info(self.db)
         self.records = load_clients(self.db)
         self.events = load_events(self.db)
-        self.rows = today_rows(
+        self.route = load_route_plan(self.db, business_date(self.clock(), self.tz))
+        self.rows = self._today()
+
+    def _today(self) -> list[ClientRow]:
+        """Hoy's rows: by priority, or in the planned order once a route is chosen."""
+        rows = today_rows(
             self.records, self.events, now=self.clock(), tz=self.tz, position=self._point()
         )
+        return planned_rows(rows, self.route)
+
+    def locate_client(self, client_id: str) -> Point | None:
+        record = next((r for r in self.records if r.id == client_id), None)
+        if record is None or record.lat is None or record.lon is None:
+            return None
+        return Point(record.lat, record.lon)
 
     def _point(self) -> Point | None:
         return self.position.point if self.position else None
@@ -221,7 +252,9 @@ class AppState:
         )
 
     def sync_view(self) -> SyncOverview:
-        return sync_overview(self.events, {r.id: r.name for r in self.records})
+        names = {r.id: r.name for r in self.records}
+        names[NO_CLIENT_ID] = self.t("route.event")  # route.planned is about no single client
+        return sync_overview(self.events, names)
 
     def week(self) -> WeekSummary:
         return week_summary(
@@ -259,9 +292,7 @@ class AppState:
         self.position = fix
         if fix is not None and self.screen == "visit":
             self.visit.offer_fix(fix)
-        self.rows = today_rows(
-            self.records, self.events, now=self.clock(), tz=self.tz, position=self._point()
-        )
+        self.rows = self._today()
         if self.screen == "today":
             self.notify()
 
@@ -438,6 +469,54 @@ class AppState:
             return False
         self.reload()
         self.message = self.t("void.saved")
+        self.notify()
+        self._recorded()
+        return True
+
+    def plan_route(self) -> bool:
+        """Plan the rest of today from the collector's position (else `route_start`) and keep
+        the plan with its `route.planned` event in one local transaction. Runs the planner on
+        the caller's thread (the UI calls it off the event loop)."""
+        with self._writing:
+            if self.planning or self.info is None:
+                return False
+            self.planning = True
+        self.notify()
+        try:
+            start, now = self._point() or self.route_start, self.clock()
+            base = today_rows(self.records, self.events, now=now, tz=self.tz, position=start)
+            day = plan_day(
+                base,
+                self.locate_client,
+                start=start,
+                now=now,
+                tz=self.tz,
+                rules=self.contact_rules,
+                day_end=self.day_end,
+                service_minutes=self.service_minutes,
+                planner=self.planner,
+            )
+            record_route_plan(
+                self.db,
+                plan_date=business_date(now, self.tz),
+                order=day.plan.order,
+                arrivals=day.plan.arrivals,
+                skipped=day.skipped,
+                distance_m=float(day.plan.distance_m),
+                start=start,
+                now=now,
+            )
+        except DomainError as exc:  # bad data in the mirror (a window, a coordinate)
+            self.message, self.message_is_error = str(exc), True
+            self.notify()
+            return False
+        finally:
+            self.planning = False
+        self.reload()
+        self.message = self.t(
+            "route.planned", stops=self.t.stops(len(day.plan.order)), skipped=len(day.skipped)
+        )
+        self.message_is_error = False
         self.notify()
         self._recorded()
         return True

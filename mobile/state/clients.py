@@ -1,10 +1,12 @@
 """Today's list and a client's detail, as plain values computed from the mirror and this
 phone's own events (mobile.services.portfolio). No Flet, no database.
 
-Order of the day until the route planner lands: a promise due today first, then the oldest
-overdue bucket, then the larger balance, then the name (stable, so the list does not jump).
-Buckets are recomputed from each invoice's due date at today's business date, so a week offline
-still ages the portfolio correctly.
+Order of the day before a route is planned: each client's priority from its facts
+(`shared.routing.stop_priority`: a promise due today, the overdue balance, the oldest bucket,
+days since the last visit), highest first, then the name (stable, so the list does not jump);
+once a route is planned, mobile.state.route puts the rows in the planner's order. Buckets are
+recomputed from each invoice's due date at today's business date, so a week offline still ages
+the portfolio correctly.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from shared.aging import CURRENT, DEFAULT_EDGES, bucket_for, bucket_names, days_
 from shared.calendar import IsoWeek, business_date
 from shared.geo import Point, distance_m
 from shared.money import ZERO, money
+from shared.routing import stop_priority
 
 EFFECTIVE_OUTCOMES = frozenset({"contacted", "promise", "payment", "dispute"})
 
@@ -66,6 +69,15 @@ class ClientRow:
     promise_due_today: Decimal | None
     last_outcome: str | None
     visited_this_week: bool
+    priority: float = 0.0  # shared.routing.stop_priority
+    visited_today: bool = False
+    status: str = "active"
+    located: bool = False  # has coordinates: the planner can route to it
+    # Set by mobile.state.route once a route is planned: the stop's number, when the planner
+    # expects the visit to start, or why the stop is out of today's route.
+    stop_no: int | None = None
+    eta: datetime | None = None
+    skip_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +119,10 @@ def location_of(record: ClientRecord) -> Point | None:
     if record.lat is None or record.lon is None:
         return None
     return Point(record.lat, record.lon)
+
+
+def overdue_balance(invoices: Iterable[InvoiceLine], today: date) -> Decimal:
+    return sum((inv.balance for inv in invoices if inv.balance > 0 and inv.due_date < today), ZERO)
 
 
 def oldest_bucket(
@@ -208,6 +224,13 @@ def today_rows(
         visits = visits_of(record, mine, tz)
         location = location_of(record)
         bucket = oldest_bucket(record.invoices, today, edges)
+        rank = ranks.get(bucket, 0)
+        priority = stop_priority(
+            promise_due_today=bool(due_today),
+            overdue_balance=overdue_balance(record.invoices, today),
+            oldest_bucket_rank=rank,
+            days_since_last_visit=(today - visits[0].day).days if visits else None,
+        )
         rows.append(
             ClientRow(
                 id=record.id,
@@ -217,14 +240,18 @@ def today_rows(
                 segment=record.segment,
                 balance=record.balance,
                 oldest_bucket=bucket,
-                bucket_rank=ranks.get(bucket, 0),
+                bucket_rank=rank,
                 distance_m=(distance_m(position, location) if position and location else None),
                 promise_due_today=sum(due_today, ZERO) if due_today else None,
                 last_outcome=visits[0].outcome if visits else None,
                 visited_this_week=any(IsoWeek.of(v.day) == week for v in visits),
+                priority=priority,
+                visited_today=bool(visits) and visits[0].day == today,
+                status=record.status,
+                located=location is not None,
             )
         )
-    rows.sort(key=lambda r: (r.promise_due_today is None, -r.bucket_rank, -r.balance, fold(r.name)))
+    rows.sort(key=lambda r: (-r.priority, -r.balance, fold(r.name)))
     return rows
 
 

@@ -12,6 +12,7 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Final, Literal
 
+from shared.calendar import to_business_time
 from shared.formatting import format_date, format_datetime, format_money
 
 Lang = Literal["es", "en"]
@@ -61,11 +62,52 @@ CATALOG: Final[dict[str, tuple[str, str]]] = {
     "row.last": ("Última gestión: {outcome}", "Last outcome: {outcome}"),
     "row.distance_m": ("{n} m", "{n} m"),
     "row.distance_km": ("{n} km", "{n} km"),
+    # route planning (shared/routing reason codes, and the phone's no_location)
+    "route.plan": ("Planear ruta", "Plan route"),
+    "route.replan": ("Re-planear desde aquí", "Re-plan from here"),
+    "route.planning": ("Planeando la ruta…", "Planning the route…"),
+    "route.none": (
+        "Ordene las paradas de hoy desde donde está, dentro del horario legal y la jornada.",
+        "Order today's stops from where you are, within legal hours and the working day.",
+    ),
+    "route.summary": (
+        "Ruta de hoy: {stops} · {km} km · termina {end}",
+        "Today's route: {stops} · {km} km · ends {end}",
+    ),
+    "route.empty": (
+        "Ruta de hoy: ninguna parada cabe ahora",
+        "Today's route: no stop fits now",
+    ),
+    "route.left_out": ("{n} fuera de la ruta", "{n} left out"),
+    "route.planned": (
+        "Ruta planeada: {stops}, {skipped} fuera de la ruta",
+        "Route planned: {stops}, {skipped} left out",
+    ),
+    "route.stops": ("{n} paradas", "{n} stops"),
+    "route.one_stop": ("1 parada", "1 stop"),
+    "route.eta": ("Llegada ~{time}", "Arrive ~{time}"),
+    "route.visited": ("Visitado hoy", "Visited today"),
+    "route.out": ("Fuera de la ruta: {reason}", "Left out: {reason}"),
+    "route.event": ("Ruta del día", "Day route"),
+    "reason.no_time": ("no alcanza el tiempo hoy", "no time left today"),
+    "reason.day_end": ("no alcanza antes del fin de la jornada", "cannot end before the day ends"),
+    "reason.window_closed": ("su horario de atención ya cerró", "its opening hours are over"),
+    "reason.outside_legal_hours": (
+        "fuera del horario legal de contacto",
+        "outside legal contact hours",
+    ),
+    "reason.holiday": ("hoy es festivo: no se permite contacto", "holiday: no contact allowed"),
+    "reason.closed_day": ("hoy no se permite contacto", "no contact allowed today"),
+    "reason.no_location": ("sin ubicación en el mapa", "no location on the map"),
     # map
     "map.title": ("Mapa", "Map"),
     "map.summary": (
         "Paradas en el orden de Hoy: {shown} · Sin ubicación: {missing}",
         "Stops in today's order: {shown} · Without a location: {missing}",
+    ),
+    "map.route": (
+        "Ruta planeada: {stops} en orden · Sin ubicación: {missing}",
+        "Planned route: {stops} in order · Without a location: {missing}",
     ),
     "nav.map": ("Mapa", "Map"),
     # client
@@ -215,6 +257,7 @@ CATALOG: Final[dict[str, tuple[str, str]]] = {
     "type.promise.made": ("Promesa", "Promise"),
     "type.payment.collected": ("Pago", "Payment"),
     "type.payment.voided": ("Anulación", "Void"),
+    "type.route.planned": ("Ruta", "Route"),
     # week
     "week.title": ("Mi semana", "My week"),
     "week.range": ("Semana {label}: {start} a {end}", "Week {label}: {start} to {end}"),
@@ -309,6 +352,17 @@ class Texts:
 
     def date(self, day: date) -> str:
         return format_date(day, self.locale)
+
+    def stops(self, n: int) -> str:
+        return self("route.one_stop") if n == 1 else self("route.stops", n=n)
+
+    def clock(self, moment: datetime, tz: tzinfo | str | None = None) -> str:
+        """The time of day on the business clock, 24-hour (`14:05`)."""
+        return to_business_time(moment, tz).strftime("%H:%M")
+
+    def km(self, metres: float) -> str:
+        text = f"{metres / 1000:.1f}"
+        return text.replace(".", ",") if self.lang == "es" else text
 
     def datetime(self, moment: datetime, tz: tzinfo | str | None = None) -> str:
         return format_datetime(moment, tz, self.locale)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from functools import partial
 
@@ -29,6 +30,27 @@ def builders(default_server: str) -> dict[Screen, Callable[[Ctx], Body]]:
         "sync": sync.build,
         "week": week.build,
     }
+
+
+def on_loop(page: ft.Page, draw: Callable[[], None]) -> Callable[[], None]:
+    """`draw` on the page's event loop, whichever thread asks: a sync (a tap's, in a worker
+    thread, or the background one) must not rebuild the view while a tap is rebuilding it."""
+    loop = page.session.connection.loop
+
+    async def later() -> None:
+        draw()
+
+    def call() -> None:
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is loop:
+            draw()
+        else:
+            page.run_task(later)
+
+    return call
 
 
 def mount(ctx: Ctx, *, default_server: str = "") -> None:
@@ -65,7 +87,7 @@ def mount(ctx: Ctx, *, default_server: str = "") -> None:
             view.appbar.actions = status_badges(ctx)
             page.update()
 
-    state.on_change = render
-    state.on_status = render_status
+    state.on_change = on_loop(page, render)
+    state.on_status = on_loop(page, render_status)
     state.start()
     page.run_task(ctx.locate)

@@ -16,6 +16,7 @@ from mobile.ui import theme as th
 from mobile.ui.widgets import tagged, text
 
 GPS_WAIT_S = 6.0
+PLAN_GPS_WAIT_S = 3.0
 TOP_LEVEL: tuple[Screen, ...] = ("today", "map", "sync", "week")
 
 
@@ -62,6 +63,19 @@ class Ctx:
         fix = await self.location.best_fix(GPS_WAIT_S)
         if fix is not None:
             self.state.set_position(fix)
+
+    async def plan_route(self) -> None:
+        """Plan from where the collector is now: a fresh fix if one comes within a few seconds
+        (else the last one, else the configured start), then the planner off the event loop."""
+        if self.state.planning:  # a second tap while the first one plans
+            return
+        self.state.planning = True  # the button turns into a progress line at once
+        self.state.notify()
+        fix = await self.location.best_fix(PLAN_GPS_WAIT_S)
+        if fix is not None:
+            self.state.position = fix
+        self.state.planning = False
+        await asyncio.to_thread(self.state.plan_route)
 
     async def run_sync(self) -> None:
         # The HTTP round trips run off the event loop so the screen keeps answering.

@@ -73,6 +73,13 @@ def running_app(
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir / "app.log"
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}  # never the desktop client
+    # Background sync on a short leash: a cycle soon after each record, and while the server
+    # is down a retry within 2 s at most, so "back in coverage" is seen in seconds.
+    env |= {
+        "RECAUDO_MOBILE_SYNC_DEBOUNCE_S": "1",
+        "RECAUDO_MOBILE_SYNC_BACKOFF_BASE_S": "1",
+        "RECAUDO_MOBILE_SYNC_BACKOFF_CAP_S": "2",
+    }
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "mobile.main", "--web", "--port", str(port),
@@ -99,3 +106,6 @@ def type_into(page: Page, label: str, value: str) -> None:
     page.get_by_label(label).click()
     page.wait_for_timeout(300)
     page.keyboard.type(value)
+    # The last keystrokes' change events reach the app after the canvas shows them; on a
+    # loaded machine a tap right away could be handled first (seen: a date saved half typed).
+    page.wait_for_timeout(500)

@@ -1,15 +1,17 @@
 """The collector's day in the real app: web mode in Debian's Chromium at 390x844 with GPS granted,
-against a seeded server: first run, Hoy, Mapa, a client, a visit, a promise, a payment with its
-confirmation and receipt; then the server goes down, two more payments and a visit are recorded
-offline, the app is closed and reopened with nothing lost, the server comes back, a sync sends
-them, and the ledger holds exactly those payments.
+against a seeded server: first run, the day's route planned from the GPS position (Hoy in the
+planner's order, Mapa drawing it), a client, a visit, a promise, a payment with its confirmation
+and receipt, all sent by the background sync without a tap; then the server goes down, two more
+payments and a visit are recorded offline, the app is closed and reopened with nothing lost and
+says it is offline by itself, the server comes back, the background sync sends them without a
+tap, and the ledger holds exactly those payments.
 Every screen is saved to test-artifacts/screenshots/phone-*.png."""
 
 from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,7 +21,8 @@ from playwright.sync_api import Geolocation, Page, expect, sync_playwright
 
 from server.cli.demo import build_demo
 from server.settings import Settings
-from shared.calendar import business_date
+from shared.calendar import business_date, to_business_time
+from shared.contact_rules import is_contact_allowed, load_rules
 from shared.formatting import format_date
 from tests.e2e.live import ARTIFACTS, CHROMIUM_ARGS, chromium_path, free_port
 from tests.e2e.phone import Server, open_flutter, running_app, type_into, wait_http
@@ -27,6 +30,7 @@ from tests.e2e.phone import Server, open_flutter, running_app, type_into, wait_h
 pytestmark = pytest.mark.e2e
 SHOTS = ARTIFACTS / "screenshots"
 BOGOTA = Geolocation(latitude=4.6486, longitude=-74.0628, accuracy=12)
+CO = load_rules("CO")
 
 
 STARTED = [0.0]
@@ -58,6 +62,31 @@ def record_payment(page: Page, amount: str) -> str:
     receipt = page.locator("[flt-semantics-identifier='receipt']")
     expect(receipt).to_contain_text("Recibo N.º")
     return receipt.inner_text()
+
+
+def plan_the_day(page: Page) -> None:
+    """ "Planear ruta" from the GPS position: Hoy in the planner's order, numbered with arrival
+    times, or, outside the legal hours or past the day's end, every stop with its reason."""
+    page.get_by_role("button", name="Planear ruta").click()
+    summary = page.locator("[flt-semantics-identifier='route-summary']")
+    expect(summary).to_have_text(
+        re.compile(r"^Ruta de hoy: (\d+ paradas · [\d,]+ km · termina \d\d:\d\d|ninguna)"),
+        timeout=30_000,
+    )
+    expect(page.get_by_role("button", name="Re-planear desde aquí")).to_be_visible()
+    cards = page.locator("[flt-semantics-identifier^='client-']")
+    now = datetime.now(UTC)
+    working = is_contact_allowed(CO, now) and is_contact_allowed(CO, now + timedelta(hours=1))
+    local = to_business_time(now, "America/Bogota")
+    if working and local.hour < 16:  # two clear hours of legal time before the day ends
+        expect(summary).to_have_text(re.compile(r"^Ruta de hoy: \d+ paradas"))
+    if summary.inner_text().startswith("Ruta de hoy: ninguna"):
+        expect(cards.first).to_contain_text("Fuera de la ruta: ")
+    else:
+        for number in (1, 2):
+            expect(cards.nth(number - 1)).to_contain_text(re.compile(rf"^{number}\s"))
+            expect(cards.nth(number - 1)).to_contain_text("Llegada ~")
+    shot(page, "02-hoy-ruta")
 
 
 def test_a_day_in_the_field_online_then_offline(tmp_path: Path) -> None:
@@ -95,8 +124,11 @@ def run_the_day(app_url: str, server: Server) -> None:
         count = page.get_by_text(re.compile(r"^([1-9]\d*) de \1 clientes$"))
         expect(count).to_be_visible(timeout=60_000)
         shot(page, "02-hoy")
+        plan_the_day(page)
         page.get_by_role("tab", name="Mapa").click()
-        expect(page.get_by_text(re.compile(r"^Paradas en el orden de Hoy: [1-9]"))).to_be_visible()
+        expect(page.locator("[flt-semantics-identifier='map-summary']")).to_have_text(
+            re.compile(r"^Ruta planeada: \d+ paradas en orden")
+        )
         shot(page, "02-mapa")
         page.get_by_role("tab", name="Hoy").click()
 
@@ -126,9 +158,7 @@ def run_the_day(app_url: str, server: Server) -> None:
         expect(page.get_by_text("La fecha no puede ser anterior a hoy")).to_be_visible()
         shot(page, "05-promesa-error")
         page.get_by_label("Fecha (dd/mm/aaaa)").click()
-        page.keyboard.press("End")
-        for _ in range(10):
-            page.keyboard.press("Backspace")
+        page.keyboard.press("Control+A")  # replace the whole wrong date
         page.keyboard.type(format_date(business_date(datetime.now(UTC), "America/Bogota")))
         page.get_by_role("button", name="Guardar promesa").click()
         expect(page.get_by_text("Promesa guardada")).to_be_visible()
@@ -143,8 +173,14 @@ def run_the_day(app_url: str, server: Server) -> None:
         receipt = page.locator("[flt-semantics-identifier='receipt']")
         expect(receipt).to_contain_text("Valor: $ 50.000")
         expect(receipt).to_contain_text("Son: Cincuenta mil pesos")
+        me = httpx.get(f"{server.base}/v1/me", headers=headers).json()["user"]
+        expect(receipt).to_contain_text(f"Gestor: {me['full_name']}")  # not the username
         shot(page, "08-recibo")
         page.get_by_role("button", name="Listo").click()
+        # Nobody taps "Sincronizar": the route, the visit, the promise and the payment go by
+        # themselves, a moment after each was saved.
+        pending = page.locator("[flt-semantics-identifier='pending']")
+        expect(pending).to_have_text("0 sin enviar", timeout=30_000)
 
         # The server goes down: the collector keeps working.
         server.stop()
@@ -159,32 +195,32 @@ def run_the_day(app_url: str, server: Server) -> None:
         expect(page.get_by_text("Visita guardada")).to_be_visible()
         shot(page, "09-cliente-offline")
 
-        # Close the app and open it again (a new session): the six records are still there.
+        # Close the app and open it again (a new session): the three records are still there,
+        # and the app finds out by itself that the server is away.
         context.close()
         context = browser.new_context(
             viewport={"width": 390, "height": 844}, permissions=["geolocation"], geolocation=BOGOTA
         )
         page = context.new_page()
         open_flutter(page, app_url)
-        expect(page.locator("[flt-semantics-identifier='pending']")).to_have_text("6 sin enviar")
+        expect(page.locator("[flt-semantics-identifier='pending']")).to_have_text("3 sin enviar")
         first_stop = page.locator("[flt-semantics-identifier^='client-']").first
         expect(first_stop).to_contain_text(" km")  # the GPS fix arrived: distances shown
         page.get_by_role("tab", name="Sincronizar").click()
         counts = page.locator("[flt-semantics-identifier='sync-counts']")
-        expect(counts).to_contain_text("Pendientes 6")
-        page.get_by_role("button", name="Sincronizar ahora").click()
-        expect(page.get_by_text(re.compile("^Sin conexión con el servidor"))).to_be_visible(
-            timeout=30_000
+        expect(counts).to_contain_text("Pendientes 3")
+        expect(page.locator("[flt-semantics-identifier='offline']")).to_be_visible(timeout=30_000)
+        expect(page.locator("[flt-semantics-identifier='auto-sync']")).to_have_text(
+            re.compile("^Sin conexión: se reintenta sola|^Sincronizando en segundo plano")
         )
-        expect(page.locator("[flt-semantics-identifier='offline']")).to_be_visible()
-        expect(counts).to_contain_text("Pendientes 6")
         shot(page, "10-sincronizacion-sin-servidor")
 
-        # Back in coverage.
+        # Back in coverage: nothing to tap, the retries find the server.
         server.start()
-        page.get_by_role("button", name="Sincronizar ahora").click()
-        expect(page.get_by_text("Enviados 6", exact=False)).to_be_visible(timeout=30_000)
-        expect(counts).to_contain_text("Pendientes 0 · Retenidos 0 · En conflicto 0")
+        expect(counts).to_contain_text(
+            "Pendientes 0 · Retenidos 0 · En conflicto 0", timeout=30_000
+        )
+        expect(page.locator("[flt-semantics-identifier='offline']")).to_have_count(0)
         shot(page, "11-sincronizacion")
 
         page.get_by_role("tab", name="Mi semana").click()

@@ -17,6 +17,7 @@ from mobile.adapters.location import NoLocation
 from mobile.state.app import AppState, Screen
 from mobile.ui.app import builders
 from mobile.ui.shell import Ctx, build_view
+from shared.geo import Point
 from tests.mobile.conftest import MORNING
 from tests.mobile.test_state_app import FakeEnroller
 from tests.mobile.test_state_clients import add_client
@@ -152,3 +153,32 @@ def test_visit_screen_starts_one_gps_wait(app: AppState) -> None:
     app.set_lang("en")
     english, _ = screen_of(app, "visit")
     assert "Getting GPS…" in _texts(english)
+
+
+def test_hoy_and_mapa_after_planning_the_route(app: AppState) -> None:
+    """Before: the action and one line on it; after: numbered stops with their arrival, the
+    stops left out with the reason in Spanish, and the map in planned order with its line."""
+    before, _ = screen_of(app, "today")
+    assert "Planear ruta" in _labels(before) and "Ordene las paradas de hoy" in _texts(before)
+    add_client(app.db, "Sin Mapa", "300000", overdue_days=(100,))
+    app.route_start = Point(4.61, -74.09)
+    app.reload()
+    assert app.plan_route()
+    after, _ = screen_of(app, "today")
+    texts = _texts(after)
+    assert "Re-planear desde aquí" in _labels(after)
+    assert "Ruta de hoy: 1 parada ·" in texts and "1 fuera de la ruta" in texts
+    assert "Llegada ~10:" in texts  # MORNING is 10:21 in Bogotá; the shop is about 2 km away
+    assert "Fuera de la ruta: sin ubicación en el mapa" in texts
+    view, _ = screen_of(app, "map")
+    assert "Ruta planeada: 1 parada en orden · Sin ubicación: 0" in _texts(view)
+    lines = [c for c in walk(view) if isinstance(c, ftm.PolylineMarker)]
+    assert len(lines) == 1 and len(lines[0].coordinates) == 2  # the plan's start, then the stop
+    sync, _ = screen_of(app, "sync")
+    assert "Ruta del día" in _texts(sync)
+
+
+def _labels(view: ft.View) -> str:
+    return "\n".join(
+        str(c.content) for c in walk(view) if isinstance(c, BUTTONS) and isinstance(c.content, str)
+    )

@@ -1,6 +1,7 @@
-"""Mapa: the day's stops numbered in the order of Hoy, the planned route line and the collector's
-position (flet-map). Tiles come from the configured URL; without tiles (offline, or none set)
-the stops and the line still draw on a plain background."""
+"""Mapa: the day's stops numbered in the order of Hoy (the planned route's numbers once there is
+one), the route line in planned order and the collector's position (flet-map). Tiles come from
+the configured URL; without tiles (offline, or none set) the stops and the line still draw on a
+plain background."""
 
 from __future__ import annotations
 
@@ -49,7 +50,10 @@ def build(ctx: Ctx) -> Body:
     state, t = ctx.state, ctx.t
     position = state.position.point if state.position else None
     view = map_view(
-        filter_rows(state.rows, state.filter), {r.id: r for r in state.records}, position
+        filter_rows(state.rows, state.filter),
+        {r.id: r for r in state.records},
+        position,
+        route_start=state.route.start if state.route else None,
     )
     layers: list[ft.Control] = []
     if ctx.tile_url:
@@ -80,7 +84,18 @@ def build(ctx: Ctx) -> Body:
         )
     layers.append(ftm.MarkerLayer(markers=[_pin(ctx, stop) for stop in view.stops]))
     controls: list[ft.Control] = [
-        text(t("map.summary", shown=len(view.stops), missing=view.without_location), size=th.SMALL),
+        tagged(
+            "map-summary",
+            text(
+                t(
+                    "map.route" if view.planned else "map.summary",
+                    shown=len(view.stops),
+                    stops=t.stops(len(view.stops)),
+                    missing=view.without_location,
+                ),
+                size=th.SMALL,
+            ),
+        ),
         tagged(
             "map",
             ft.Container(
@@ -88,6 +103,16 @@ def build(ctx: Ctx) -> Body:
                     layers=layers,
                     initial_center=_at(view.center),
                     initial_zoom=12,
+                    initial_camera_fit=(
+                        ftm.CameraFit(
+                            bounds=ftm.MapLatitudeLongitudeBounds(
+                                corner_1=_at(view.bounds[0]), corner_2=_at(view.bounds[1])
+                            ),
+                            padding=ft.Padding.all(36),
+                        )
+                        if view.bounds
+                        else None
+                    ),
                     bgcolor="#DDE3EA",
                 ),
                 # The screen's height, not more: a map taller than the screen would take the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import flet as ft
@@ -11,7 +12,7 @@ from mobile.state.clients import ClientRow, filter_rows, segments
 from mobile.state.i18n import Texts
 from mobile.ui import theme as th
 from mobile.ui.shell import Body, Ctx
-from mobile.ui.widgets import secondary, tagged, text
+from mobile.ui.widgets import card, primary, secondary, tagged, text
 from shared.aging import CURRENT, bucket_names
 
 ALL = "*"
@@ -26,23 +27,48 @@ def distance_text(t: Texts, metres: float | None) -> str:
         return ""
     if metres < 1000:
         return t("row.distance_m", n=round(metres))
-    return t(
-        "row.distance_km", n=f"{metres / 1000:.1f}".replace(".", "," if t.lang == "es" else ".")
+    return t("row.distance_km", n=t.km(metres))
+
+
+def stop_badge(number: int) -> ft.Control:
+    return ft.Container(
+        content=text(str(number), size=th.SMALL, bold=True, color=th.SURFACE),
+        bgcolor=th.ACCENT,
+        width=28,
+        height=28,
+        shape=ft.BoxShape.CIRCLE,
+        alignment=ft.Alignment.CENTER,
     )
+
+
+def route_line(ctx: Ctx, row: ClientRow) -> ft.Control | None:
+    """Where the row stands in today's route: expected arrival, visited, or why left out."""
+    t = ctx.t
+    if row.visited_today:
+        return text(t("route.visited"), size=th.SMALL, bold=True, color=th.OK)
+    if row.eta is not None:
+        return text(t("route.eta", time=t.clock(row.eta, ctx.state.tz)), size=th.SMALL, bold=True)
+    if row.skip_reason is not None:
+        reason = t(f"reason.{row.skip_reason}")
+        return text(t("route.out", reason=reason), size=th.SMALL, bold=True, color=th.WARN_INK)
+    return None
 
 
 def client_card(ctx: Ctx, row: ClientRow) -> ft.Control:
     t = ctx.t
     bucket_color = th.DANGER if row.oldest_bucket != CURRENT else th.OK
+    name = ft.Text(row.name, size=th.BODY + 1, weight=ft.FontWeight.BOLD, color=th.INK, expand=True)
     top = ft.Row(
         controls=[
-            ft.Text(
-                row.name, size=th.BODY + 1, weight=ft.FontWeight.BOLD, color=th.INK, expand=True
-            ),
+            *([stop_badge(row.stop_no)] if row.stop_no is not None else []),
+            name,
             text(distance_text(t, row.distance_m), size=th.SMALL, color=th.MUTED),
         ]
     )
     lines: list[ft.Control] = [top]
+    where = route_line(ctx, row)
+    if where is not None:
+        lines.append(where)
     if row.address:
         lines.append(text(row.address, size=th.SMALL, color=th.MUTED))
     lines.append(
@@ -88,6 +114,41 @@ def client_card(ctx: Ctx, row: ClientRow) -> ft.Control:
             on_click=lambda _: ctx.state.open_client(row.id),
         ),
     )
+
+
+def route_card(ctx: Ctx) -> ft.Control:
+    """Today's route in one line, and the action that plans it from here."""
+    state, t = ctx.state, ctx.t
+    plan = state.route
+
+    async def plan_it(_: Any) -> None:
+        await ctx.plan_route()
+
+    if plan is None:
+        summary = t("route.none")
+    elif plan.order:
+        last = max(plan.arrivals.values(), default=None)
+        last = last + timedelta(minutes=state.service_minutes) if last else None
+        summary = t(
+            "route.summary",
+            stops=t.stops(len(plan.order)),
+            km=t.km(plan.distance_m or 0.0),
+            end=t.clock(last, state.tz) if last else "",
+        )
+    else:
+        summary = t("route.empty")
+    lines: list[ft.Control] = [tagged("route-summary", text(summary, bold=plan is not None))]
+    if plan is not None and plan.skipped:
+        lines.append(
+            text(t("route.left_out", n=len(plan.skipped)), size=th.SMALL, color=th.WARN_INK)
+        )
+    if state.planning:
+        lines += [tagged("route-progress", text(t("route.planning"))), ft.ProgressBar()]
+    else:
+        label = t("route.replan") if plan is not None else t("route.plan")
+        icon = ft.Icons.MY_LOCATION if plan is not None else ft.Icons.ROUTE
+        lines.append(ft.Row(controls=[primary(label, plan_it, icon=icon)]))
+    return card(*lines)
 
 
 def build(ctx: Ctx) -> Body:
@@ -165,7 +226,7 @@ def build(ctx: Ctx) -> Body:
     async def sync(_: Any) -> None:
         await ctx.run_sync()
 
-    controls: list[ft.Control] = []
+    controls: list[ft.Control] = [route_card(ctx)]
     if state.busy:
         controls += [
             tagged("sync-progress", text(state.sync_status())),

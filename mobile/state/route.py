@@ -1,0 +1,141 @@
+"""The day route on the phone, as plain values: which clients are today's candidate stops, the
+planner's request from where the collector is, and Hoy's rows in the planned order.
+
+Candidates are the active clients with something to collect (a balance above zero or a promise
+due today) not visited yet today, each with its priority (`ClientRow.priority`, from
+`shared.routing.stop_priority`). A client without coordinates cannot be routed: it is left out
+with the phone's own reason `no_location` (the planner's reasons are in shared/routing/model.py).
+The planner itself (shared/routing) respects the legal contact hours and holidays of the contact
+rules and the end of the working day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, time
+from typing import Final
+
+from mobile.services.routes import StoredPlan
+from mobile.state.clients import ClientRow, fold
+from shared.calendar import business_date, business_tz
+from shared.contact_rules import ContactRules
+from shared.geo import Point
+from shared.routing import Plan, PlanRequest, Stop
+from shared.routing.planner import solve
+
+NO_LOCATION: Final = "no_location"
+DEFAULT_DAY_END: Final = time(18, 0)
+DEFAULT_SERVICE_MINUTES: Final = 15.0
+# The planner's improvement rounds, scaled down for a phone: on 60 stops a tenth of the server's
+# rounds kept the same total priority and travel within 1 % on our seeded Bogotá days, in a
+# fifth of the time (docs/phone-app.md, "Route planning"). Every plan is still legal: effort
+# only bounds the search, feasibility is checked on every insertion.
+PHONE_EFFORT: Final = 0.1
+
+Planner = Callable[[PlanRequest], Plan]
+
+
+def phone_planner(request: PlanRequest) -> Plan:
+    return solve(request, effort=PHONE_EFFORT)
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """A plan computed for today, ready to be stored (mobile.services.routes)."""
+
+    plan: Plan
+    skipped: tuple[tuple[str, str], ...]  # the planner's and the phone's, highest priority first
+    start: Point
+    at: datetime
+
+
+def candidates(
+    rows: Iterable[ClientRow], records_located: Callable[[str], Point | None]
+) -> tuple[list[Stop], list[tuple[str, str]]]:
+    """Today's stops for the planner, and the candidates it cannot route (no coordinates)."""
+    stops: list[Stop] = []
+    unrouted: list[tuple[str, str]] = []
+    for row in rows:
+        if row.status != "active" or row.visited_today:
+            continue
+        if row.balance <= 0 and row.promise_due_today is None:
+            continue
+        point = records_located(row.id)
+        if point is None:
+            unrouted.append((row.id, NO_LOCATION))
+            continue
+        stops.append(Stop(id=row.id, location=point, priority=row.priority))
+    return stops, unrouted
+
+
+def plan_day(
+    rows: Sequence[ClientRow],
+    locate: Callable[[str], Point | None],
+    *,
+    start: Point,
+    now: datetime,
+    tz: str,
+    rules: ContactRules | None,
+    day_end: time = DEFAULT_DAY_END,
+    service_minutes: float = DEFAULT_SERVICE_MINUTES,
+    planner: Planner = phone_planner,
+) -> DayPlan:
+    """Plan the rest of today from `start` at `now`: visits already made today are done (the
+    same call re-plans after visits, skips or delays)."""
+    stops, unrouted = candidates(rows, locate)
+    zone = business_tz(tz)
+    end = datetime.combine(business_date(now, zone), day_end, tzinfo=zone)
+    request = PlanRequest(
+        start=start,
+        start_time=now,
+        stops=tuple(stops),
+        end_time=max(end, now),
+        service_minutes=service_minutes,
+        rules=rules,
+        timezone=tz,
+    )
+    plan = planner(request)
+    skipped = tuple((s.id, s.reason) for s in plan.skipped) + tuple(unrouted)
+    return DayPlan(plan=plan, skipped=skipped, start=start, at=now)
+
+
+def planned_rows(rows: Sequence[ClientRow], stored: StoredPlan | None) -> list[ClientRow]:
+    """Hoy in the planned order: the route's stops numbered with their expected start, then the
+    stops left out with their reason (by priority), then every other client (visited today,
+    nothing to collect, closed), by priority. Without a plan: the rows as given."""
+    if stored is None:
+        return list(rows)
+    by_id = {row.id: row for row in rows}
+    out: list[ClientRow] = []
+    placed: set[str] = set()
+    for number, client_id in enumerate(stored.order, start=1):
+        row = by_id.get(client_id)
+        if row is None:  # reassigned since the plan was made
+            continue
+        out.append(replace(row, stop_no=number, eta=stored.arrivals.get(client_id)))
+        placed.add(client_id)
+    reasons = dict(stored.skipped)
+    left_out = [row for row in rows if row.id in reasons and row.id not in placed]
+    out += [replace(row, skip_reason=reasons[row.id]) for row in left_out]
+    placed.update(row.id for row in left_out)
+    out += [row for row in rows if row.id not in placed]
+    return out
+
+
+def route_points(
+    stored: StoredPlan | None, locate: Callable[[str], Point | None]
+) -> list[tuple[int, str, Point]]:
+    """(number, client id, where) of each planned stop that still has coordinates."""
+    if stored is None:
+        return []
+    points = []
+    for number, client_id in enumerate(stored.order, start=1):
+        point = locate(client_id)
+        if point is not None:
+            points.append((number, client_id, point))
+    return points
+
+
+def by_priority(rows: Iterable[ClientRow]) -> list[ClientRow]:
+    return sorted(rows, key=lambda r: (-r.priority, -r.balance, fold(r.name)))
