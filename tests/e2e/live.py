@@ -52,7 +52,7 @@ def running_server(data_dir: Path, *extra_env: tuple[str, str]) -> Iterator[str]
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded 2-core CI machine takes 30 s and more
         while True:
             try:
                 httpx.get(f"{base}/healthz", timeout=1).raise_for_status()
