@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Subquery, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from server.db.models import (
@@ -51,60 +51,62 @@ class Scope:
         return stmt
 
 
-def _overdue_invoices(as_of_exclusive: date) -> Subquery:
-    """Per invoice due before `as_of_exclusive`: its balance from the entries effective before
-    that day, where positive. The invoices overdue when that day starts."""
-    balance = func.sum(LedgerAllocation.amount)
-    return (
-        select(LedgerAllocation.invoice_id.label("invoice_id"), balance.label("balance"))
+@dataclass(frozen=True)
+class Recovery:
+    overdue: Decimal  # balance overdue when the period starts
+    invoices: int  # how many invoices hold it
+    recovered: Decimal  # paid on them in the period, net of reversals of payments (positive)
+
+
+def recovery(session: Session, start: date, end: date, scope: Scope) -> dict[GroupKey, Recovery]:
+    """Per group, the invoices overdue when `start` begins (due before it, with a positive
+    balance from the entries effective before it) and what payments effective in `start..end`
+    took off them, less the reversals of payments effective in the period. One pass over the
+    allocations of entries effective up to `end`, grouped per invoice, then per group."""
+    reversed_entry = aliased(LedgerEntry)
+    before = LedgerEntry.effective_date < start
+    recovering = and_(
+        LedgerEntry.effective_date >= start,
+        or_(
+            LedgerEntry.kind == "payment",
+            and_(LedgerEntry.kind == "reversal", reversed_entry.kind == "payment"),
+        ),
+    )
+    # The column first in each CASE: it gives the CASE its type (Money, stored in cents).
+    opening = func.sum(case((before, LedgerAllocation.amount), else_=ZERO))
+    paid = func.sum(case((recovering, LedgerAllocation.amount), else_=ZERO))
+    per_invoice = (
+        select(
+            LedgerAllocation.invoice_id.label("invoice_id"),
+            opening.label("opening"),
+            paid.label("paid"),
+        )
         .join(LedgerEntry, LedgerEntry.id == LedgerAllocation.entry_id)
         .join(Invoice, Invoice.id == LedgerAllocation.invoice_id)
-        .where(LedgerEntry.effective_date < as_of_exclusive, Invoice.due_date < as_of_exclusive)
+        .outerjoin(
+            reversed_entry,
+            and_(reversed_entry.id == LedgerEntry.reverses_id, LedgerEntry.kind == "reversal"),
+        )
+        .where(LedgerEntry.effective_date <= end, Invoice.due_date < start)
         .group_by(LedgerAllocation.invoice_id)
-        .having(balance > ZERO)
+        .having(opening > ZERO)
         .subquery("overdue")
     )
-
-
-def overdue_at_start(
-    session: Session, start: date, scope: Scope
-) -> dict[GroupKey, tuple[Decimal, int]]:
-    """(balance, invoices) overdue when `start` begins, per group."""
-    overdue = _overdue_invoices(start)
     stmt = scope.narrow(
-        select(User.username, Client.segment, func.sum(overdue.c.balance), func.count())
-        .select_from(overdue)
-        .join(Invoice, Invoice.id == overdue.c.invoice_id)
+        select(
+            User.username,
+            Client.segment,
+            func.sum(per_invoice.c.opening),
+            func.count(),
+            func.sum(per_invoice.c.paid),
+        )
+        .select_from(per_invoice)
+        .join(Invoice, Invoice.id == per_invoice.c.invoice_id)
         .join(Client, Client.id == Invoice.client_id)
         .outerjoin(User, User.id == Client.collector_id)
         .group_by(User.username, Client.segment)
     )
-    return {(r[0], r[1]): (r[2], r[3]) for r in session.execute(stmt).all()}
-
-
-def recovered(session: Session, start: date, end: date, scope: Scope) -> dict[GroupKey, Decimal]:
-    """Payments effective in `start..end` applied to the invoices overdue when `start` began,
-    less the reversals of payments effective in the period, per group (positive amounts)."""
-    overdue = _overdue_invoices(start)
-    reversed_entry = aliased(LedgerEntry)
-    stmt = scope.narrow(
-        select(User.username, Client.segment, func.sum(LedgerAllocation.amount))
-        .select_from(LedgerAllocation)
-        .join(overdue, overdue.c.invoice_id == LedgerAllocation.invoice_id)
-        .join(LedgerEntry, LedgerEntry.id == LedgerAllocation.entry_id)
-        .outerjoin(reversed_entry, reversed_entry.id == LedgerEntry.reverses_id)
-        .join(Client, Client.id == LedgerEntry.client_id)
-        .outerjoin(User, User.id == Client.collector_id)
-        .where(
-            LedgerEntry.effective_date.between(start, end),
-            or_(
-                LedgerEntry.kind == "payment",
-                and_(LedgerEntry.kind == "reversal", reversed_entry.kind == "payment"),
-            ),
-        )
-        .group_by(User.username, Client.segment)
-    )
-    return {(r[0], r[1]): -r[2] for r in session.execute(stmt).all()}
+    return {(r[0], r[1]): Recovery(r[2], int(r[3]), -r[4]) for r in session.execute(stmt).all()}
 
 
 @dataclass(frozen=True)

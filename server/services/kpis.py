@@ -88,11 +88,10 @@ def kpi_report(
     scope = Scope(collector=collector, segment=segment)
     tallies: dict[GroupKey, KpiTally] = defaultdict(KpiTally)
 
-    for key, (balance, count) in kpis_repo.overdue_at_start(session, start, scope).items():
-        tallies[key].overdue_at_start += balance
-        tallies[key].overdue_invoices += count
-    for key, amount in kpis_repo.recovered(session, start, end, scope).items():
-        tallies[key].recovered += amount
+    for key, r in kpis_repo.recovery(session, start, end, scope).items():
+        tallies[key].overdue_at_start += r.overdue
+        tallies[key].overdue_invoices += r.invoices
+        tallies[key].recovered += r.recovered
     for s in kpis_repo.settled_invoices(session, start, end, scope):
         t = tallies[(s.collector, s.segment)]
         t.settled_invoices += 1
