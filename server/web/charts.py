@@ -18,7 +18,7 @@ class Series:
 def bar_chart(rows: list[str], series: list[Series], *, title: str) -> Markup:
     """One group of horizontal bars per row (e.g. a collector), one bar per series, each bar
     labelled with its value; the scale is the largest value."""
-    label_w, width, bar_h, gap, pad = 150, 640, 14, 4, 14
+    label_w, width, bar_h, gap, pad = 118, 480, 15, 3, 12
     group_h = len(series) * (bar_h + gap) + pad
     legend_h = 26
     height = legend_h + max(1, len(rows)) * group_h
@@ -33,7 +33,7 @@ def bar_chart(rows: list[str], series: list[Series], *, title: str) -> Markup:
     for s in series:
         parts.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{s.colour}"/>')
         parts.append(f'<text x="{x + 17}" y="16" class="legend">{escape(s.name)}</text>')
-        x += 24 + 7 * len(s.name)
+        x += 26 + 7 * len(s.name)
     for i, row in enumerate(rows):
         y0 = legend_h + i * group_h
         mid = y0 + (group_h - pad) / 2 + 4

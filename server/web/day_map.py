@@ -9,6 +9,7 @@ readable when the tiles do not load (an intranet without internet, a tile server
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from html import escape
 from typing import Any
@@ -141,11 +142,18 @@ def day_map(
         )
         _popup_class()(_visit_popup(v, fmt), max_width=280).add_to(marker)
         marker.add_to(m)
+    root = m.get_root()
     if points:
         lats = [p[0] for p in points]
         lons = [p[1] for p in points]
-        m.fit_bounds([(min(lats), min(lons)), (max(lats), max(lons))], padding=(24, 24))
-    root = m.get_root()
+        bounds = [(min(lats), min(lons)), (max(lats), max(lons))]
+        m.fit_bounds(bounds, padding=(24, 24))
+        # Fit again when the frame changes size (a phone turned, a window resized).
+        refit = (
+            f"window.addEventListener('resize', function () {{ {m.get_name()}.invalidateSize();"
+            f" {m.get_name()}.fitBounds({json.dumps(bounds)}, {{padding: [24, 24]}}); }});"
+        )
+        root.script.add_child(folium.Element(refit))  # type: ignore[attr-defined]
     root.header.add_child(folium.Element(_STYLE))  # type: ignore[attr-defined]
     return str(root.render())
 

@@ -14,6 +14,7 @@ from server.web.deps import ClockDep, PageActor, SessionDep, SettingsDep
 from server.web.routing import PageRoute
 from server.web.templating import render
 from shared.calendar import IsoWeek, business_date
+from shared.contact_rules import holiday_name, load_rules
 
 router = APIRouter(prefix="/supervisor", route_class=PageRoute, include_in_schema=False)
 
@@ -59,6 +60,8 @@ def week_page(
             "previous": chosen.shift(-1),
             "next": chosen.shift(1) if chosen.shift(1).monday <= today else None,
             "today": today,
+            # No collection visits on national holidays (Ley 2300): say why a day is empty.
+            "holidays": {d: holiday_name(load_rules("CO"), d) for d in chosen.days()},
         },
         actor=actor,
     )

@@ -77,11 +77,10 @@ def test_a_supervisors_monday_morning(tmp_path: Path) -> None:
         expect(frame.locator("path.plan-line")).to_have_count(1)
         expect(frame.locator("path.visit-marker.flagged")).to_have_count(flagged_rows)
         expect(frame.locator(".stop-number").first).to_be_visible()
+        shoot(page, "day")
         flags = page.locator("table.visits tbody tr.flagged .flags").first.inner_text()
         frame.locator("path.visit-marker.flagged").first.click(force=True)
         expect(frame.locator(".leaflet-popup-content")).to_contain_text(flags.strip("⚠ "))
-        page.wait_for_timeout(300)
-        shoot(page, "day")
         assert day in field.days
 
         # The review queue: resolve the first flagged visit.
