@@ -294,6 +294,20 @@ def _with_bar_chart(content: bytes, rows: int) -> bytes:
     return out.getvalue()
 
 
+# A printed page holds a readable chart of this many bars and a list of this many visits; the
+# XLSX carries everything.
+PDF_CHART_BARS: Final = 15
+PDF_FLAGGED_ROWS: Final = 40
+
+
+def _top_bars(title: str, bars: list[tuple[str, Decimal]]) -> tuple[str, list[tuple[str, Decimal]]]:
+    """The chart's title and bars: every collector, or the `PDF_CHART_BARS` highest."""
+    if len(bars) <= PDF_CHART_BARS:
+        return title, bars
+    top = sorted(bars, key=lambda bar: (-bar[1], bar[0]))[:PDF_CHART_BARS]
+    return f"{title} (los {PDF_CHART_BARS} más altos de {len(bars)})", top
+
+
 def weekly_pdf(
     report: WeeklyManagementReport, *, generated_at: datetime, tz: tzinfo, locale: str
 ) -> bytes:
@@ -361,13 +375,17 @@ def weekly_pdf(
 
     pdf.table_rows(columns, [cells(line) for line in report.collectors], totals=cells(t))
     pdf.bar_chart(
-        "Recaudo neto por gestor",
-        [(line.collector, line.net_collected) for line in report.collectors],
+        *_top_bars(
+            "Recaudo neto por gestor",
+            [(line.collector, line.net_collected) for line in report.collectors],
+        ),
         value_text=lambda v: format_money(v, locale=locale),
     )
     pdf.bar_chart(
-        "Contactos efectivos por gestor",
-        [(line.collector, line.effective_contacts) for line in report.collectors],
+        *_top_bars(
+            "Contactos efectivos por gestor",
+            [(line.collector, Decimal(line.effective_contacts)) for line in report.collectors],
+        )
     )
     pdf.set_fill_color(255, 255, 255)  # the charts leave their bar colour as the cell fill
     pdf.heading("Indicadores de la semana")
@@ -409,9 +427,15 @@ def weekly_pdf(
                     None if v.distance_m is None else round(v.distance_m),
                     flags_label(v.flags),
                 ]
-                for v in report.flagged_visits
+                for v in report.flagged_visits[:PDF_FLAGGED_ROWS]
             ],
         )
+        more = len(report.flagged_visits) - PDF_FLAGGED_ROWS
+        if more > 0:
+            pdf.paragraph(
+                f"... y {format_number(more, locale)} más: la lista completa está en el XLSX "
+                "de este informe."
+            )
     else:
         pdf.paragraph("Ninguna visita marcada en la semana.")
     pdf.heading("Clientes en mayor riesgo")
