@@ -37,6 +37,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
 from typing import Final, Literal
 
@@ -46,14 +47,7 @@ from server.repositories import commissions as commissions_repo
 from server.repositories import users as users_repo
 from server.repositories.commissions import AppliedRow
 from shared.calendar import IsoWeek
-from shared.commissions import (
-    Applied,
-    CommissionRules,
-    load_rules,
-    payment_lines,
-    reversal_lines,
-    weekly_bonus,
-)
+from shared.commissions import CommissionRules, line_commission, load_rules, weekly_bonus
 from shared.errors import InvalidInput, NotFound
 from shared.money import ZERO, money
 
@@ -69,10 +63,8 @@ class StatementLine:
     day: date  # the business day it counts on: the payment's, or the reversal's
     paid_on: date  # the payment's business day (the bucket is taken on it)
     payment_id: uuid.UUID  # the payment's ledger entry
-    entry_id: uuid.UUID  # the line's ledger entry: the payment, or the reversal
-    event_id: uuid.UUID | None  # the phone's payment event
+    reversal_id: uuid.UUID | None  # the reversal's ledger entry (reversal lines)
     receipt: str  # "K7Q-000412"
-    client_id: uuid.UUID
     client_code: str
     client_name: str
     invoice: str | None  # None: the client's credit (earns nothing)
@@ -227,47 +219,47 @@ def report(
 
 
 def _lines(rules: CommissionRules, rows: list[AppliedRow]) -> dict[uuid.UUID, list[StatementLine]]:
-    """Each counted entry's rows (its allocations) priced with shared/commissions.py."""
-    by_entry: dict[tuple[bool, uuid.UUID], list[AppliedRow]] = defaultdict(list)
-    for row in rows:
-        by_entry[(row.reversal, row.entry_id)].append(row)
+    """Each row priced by the rules of shared/commissions.py: the invoice's bucket on the
+    payment's day and its percent (memoised per (due date, payment day): a month has some
+    200,000 lines but far fewer pairs), the commission rounded by `line_commission`; a reversal
+    row is the exact negation of its payment's line (as `reversal_lines` makes it)."""
+    buckets: dict[tuple[date, date], tuple[str, Decimal]] = {}
     result: dict[uuid.UUID, list[StatementLine]] = defaultdict(list)
-    for (is_reversal, _), parts in by_entry.items():
-        parts.sort(key=lambda r: r.allocation_id)
-        first = parts[0]
-        priced = payment_lines(
-            rules,
-            str(first.payment_id),
-            first.paid_on,
-            [Applied(p.invoice_number, p.applied, p.due_date) for p in parts],
-        )
-        if is_reversal:
-            priced = reversal_lines(priced)
-        receipt = first.receipt.removeprefix(_RECEIPT_PREFIX)
-        result[first.collector_id].extend(
+    for p in sorted(rows, key=attrgetter("allocation_id")):
+        bucket: str | None = None
+        percent = ZERO
+        if p.due_date is not None:
+            key = (p.due_date, p.paid_on)
+            found = buckets.get(key)
+            if found is None:
+                name = rules.bucket(p.due_date, p.paid_on)
+                found = buckets[key] = (name, rules.rate(name))
+            bucket, percent = found
+        amount = p.applied
+        commission = line_commission(rules, amount, bucket)
+        if p.reversal_id is not None:
+            amount, commission = -amount, -commission
+        result[p.collector_id].append(
             StatementLine(
-                kind="reversal" if is_reversal else "payment",
+                kind="payment" if p.reversal_id is None else "reversal",
                 day=p.line_date,
                 paid_on=p.paid_on,
                 payment_id=p.payment_id,
-                entry_id=p.entry_id,
-                event_id=p.event_id,
-                receipt=receipt,
-                client_id=p.client_id,
+                reversal_id=p.reversal_id,
+                receipt=p.receipt.removeprefix(_RECEIPT_PREFIX),
                 client_code=p.client_code,
                 client_name=p.client_name,
-                invoice=line.invoice,
+                invoice=p.invoice_number,
                 due_date=p.due_date,
-                bucket=line.bucket,
-                percent=line.percent,
-                amount=line.amount,
-                commission=line.commission,
+                bucket=bucket,
+                percent=percent,
+                amount=amount,
+                commission=commission,
                 held=p.held_reason,
             )
-            for p, line in zip(parts, priced, strict=True)
         )
-    for lines in result.values():
-        lines.sort(key=lambda ln: (ln.day, ln.kind == "reversal", ln.receipt, str(ln.entry_id)))
+    for lines in result.values():  # stable: a payment's lines stay in allocation order
+        lines.sort(key=lambda ln: (ln.day, ln.kind == "reversal", ln.receipt))
     return result
 
 
@@ -302,7 +294,7 @@ def _statement(
     reversed_amounts: dict[uuid.UUID, Decimal] = {}
     for line in lines:
         target = payment_amounts if line.kind == "payment" else reversed_amounts
-        target[line.entry_id] = target.get(line.entry_id, ZERO) + abs(line.amount)
+        target[line.payment_id] = target.get(line.payment_id, ZERO) + abs(line.amount)
     commission = money(sum((line.commission for line in lines), ZERO))
     bonus = money(sum((week.bonus for week in weeks), ZERO))
     return Statement(
