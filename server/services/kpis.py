@@ -5,6 +5,10 @@ server/repositories/kpis.py).
 Each figure is one GROUP BY per (collector, segment); this module only adds those few rows up
 into the team, collector and segment views. Promise status is the one thing derived in Python,
 per promise due in the window, by shared.promises (the rule must not be written twice).
+
+With a collector filter, a risky client's broken promises are those that collector recorded
+(promises follow who recorded them): a promise taken by a former collector of the client does
+not count in that view, and does in the team's.
 """
 
 from __future__ import annotations

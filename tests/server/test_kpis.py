@@ -51,10 +51,12 @@ import openpyxl
 import pypdf
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import Client, Invoice, Visit
-from server.services import ledger
+from server.services import kpis, ledger
+from server.services.access import Actor
 from tests.server.conftest import FakeClock, Login
 from tests.server.sync_helpers import Phone, event, payment, push, register_phone, statuses, void
 
@@ -422,3 +424,39 @@ def test_weekly_management_refuses_a_malformed_week(
     r = _weekly(client, world, week="2026-46")
     assert r.status_code == 422
     assert r.json()["error"]["code"] == "invalid_week"
+
+
+def test_the_edges_of_the_period_start(session: Session, make_user: Any, make_client: Any) -> None:
+    """A-1 due 11-01 (the day before `from`) is overdue when the period starts; A-2 due 11-02
+    (`from` itself) is not yet. 10 000 paid on 11-01 leaves A-1 at 90 000 at the start; 150 000
+    paid on 11-02 goes 90 000 to A-1 (settled, 1 day after its due date) and 60 000 to A-2.
+    Recovery: 90 000 / 90 000 = 100.00 %; a credit note on 11-03 is not a recovery."""
+    carla = make_user("collector", "carla").user
+    ka = make_client("KA", carla, segment="convenio_externo")
+    _invoice(session, ka, "A-1", date(2026, 11, 1), 100_000)
+    _invoice(session, ka, "A-2", date(2026, 11, 2), 100_000)
+    for amount, day in ((10_000, date(2026, 11, 1)), (150_000, date(2026, 11, 2))):
+        ledger.post_payment(
+            session, client_id=ka.id, amount=D(amount), effective_date=day, source="manual"
+        )
+    a2 = session.scalars(select(Invoice).where(Invoice.number == "A-2")).one()
+    ledger.post_adjustment(
+        session, client_id=ka.id, invoice_id=a2.id, amount=D(-5_000),
+        effective_date=date(2026, 11, 3), reason="Nota crédito", source="manual",
+    )  # fmt: skip
+    session.commit()
+    report = kpis.kpi_report(
+        session,
+        Actor(uuid.uuid4(), "sonia", "supervisor"),
+        start=date(2026, 11, 2),
+        end=date(2026, 11, 8),
+        now=NOW,
+        tz=BOGOTA,
+        timezone="America/Bogota",
+        segment="convenio_externo",
+    )
+    team = report.team
+    assert (team.overdue_at_start, team.overdue_invoices_at_start) == (D("90000.00"), 1)
+    assert (team.recovered, team.recovery_pct) == (D("90000.00"), D("100.00"))
+    assert (team.invoices_settled, team.avg_recovery_days) == (1, D("1.0"))
+    assert (team.visits_per_week, team.verified_share_pct) == (D("0.00"), None)
