@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from server.repositories import kpis as kpis_repo
 from server.repositories.kpis import GroupKey, Scope
+from server.services import visit_counts
 from server.services.access import Actor, require_office
 from shared.calendar import business_date, day_start
 from shared.errors import InvalidInput
@@ -89,6 +90,8 @@ def kpi_report(
     """The KPIs of `start..end` (inclusive business dates). Office only."""
     require_office(actor)
     check_period(start, end)
+    if collector is not None:
+        visit_counts.collector_id(session, collector)  # 422 unknown_collector, not zeros
     scope = Scope(collector=collector, segment=segment)
     tallies: dict[GroupKey, KpiTally] = defaultdict(KpiTally)
 

@@ -286,6 +286,14 @@ def test_filters_by_collector_and_segment(client: TestClient, world: dict[str, A
     assert (grupo["team"]["visits"], grupo["team"]["promises_kept"]) == (2, 1)
 
 
+def test_an_unknown_collector_is_refused(client: TestClient, world: dict[str, Any]) -> None:
+    r = client.get(
+        "/v1/reports/kpis", params={**PERIOD, "collector": "nadie"}, headers=world["headers"]
+    )
+    assert r.status_code == 422
+    assert r.json()["error"]["code"] == "unknown_collector"
+
+
 def test_a_period_that_ends_before_it_starts(client: TestClient, world: dict[str, Any]) -> None:
     r = client.get(
         "/v1/reports/kpis",
