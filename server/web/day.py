@@ -16,7 +16,7 @@ from server.web.day_map import day_map
 from server.web.deps import ClockDep, PageActor, SessionDep, SettingsDep
 from server.web.routing import PageRoute
 from server.web.templating import formats, render
-from shared.calendar import business_date
+from shared.calendar import IsoWeek, business_date
 
 router = APIRouter(prefix="/supervisor", route_class=PageRoute, include_in_schema=False)
 
@@ -50,6 +50,7 @@ def day_page(
             "next": day_url(username, day + timedelta(days=1)) if day < today else None,
             "collectors": others,
             "leaflet_missing": not leaflet_installed(),
+            "week_days": [d for d in IsoWeek.of(day).days() if d <= today or d == day],
         },
         actor=actor,
     )

@@ -60,6 +60,10 @@ def week_page(
             "previous": chosen.shift(-1),
             "next": chosen.shift(1) if chosen.shift(1).monday <= today else None,
             "today": today,
+            # A select of recent weeks in Spanish (a browser's week input speaks its own language).
+            "weeks": sorted(
+                {IsoWeek.of(today).shift(-n) for n in range(12)} | {chosen}, reverse=True
+            ),
             # No collection visits on national holidays (Ley 2300): say why a day is empty.
             "holidays": {d: holiday_name(load_rules("CO"), d) for d in chosen.days()},
         },
