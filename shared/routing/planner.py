@@ -36,7 +36,12 @@ from shared.routing.model import (
 from shared.routing.timing import NEVER, Interval, day_frame, stop_times
 from shared.routing.tsp import path_length, solve_open_path
 
-RUIN_MAX: Final = 10  # stops removed by one ruin at most
+RUIN_MAX: Final = 15
+CHAINS: Final = 2  # stops removed by one ruin at most
+POINT_M: Final = 60.0  # first half: cheap priority, the search chases short routes
+POINT_M_LATE: Final = (
+    2000.0  # ruin-and-recreate may trade one point of priority for this much travel
+)
 NEAR: Final = 12  # neighbours considered when a ruin looks for skipped stops to reinsert
 
 
@@ -50,6 +55,23 @@ class _Problem:
     windows: list[tuple[Interval, ...]]
     prio: list[int]
     near: list[list[int]]
+    mps: float  # metres per second
+
+    def feasible_from(
+        self, route: Sequence[int], k: int, early: Sequence[int], late: Sequence[int], upto: int
+    ) -> bool:
+        """Whether `route` (a changed copy of the route `early`/`late` were computed for) is
+        feasible, knowing that only positions k..upto-1 changed and the rest kept its order."""
+        prev, ready = (route[k - 1], early[k - 1] + self.service[route[k - 1]]) if k else (0, 0)
+        for pos in range(k, upto):
+            node = route[pos]
+            start = self.earliest(node, ready + self.travel[prev][node])
+            if start is None:
+                return False
+            prev, ready = node, start + self.service[node]
+        if upto < len(route):
+            return ready + self.travel[prev][route[upto]] <= late[upto]
+        return True
 
     def earliest(self, node: int, t: int) -> int | None:
         for a, b in self.windows[node]:
@@ -125,6 +147,11 @@ class _Problem:
         return sum(self.prio[i] for i in route), path_length(self.dist, [0, *route])
 
 
+def _key(score: tuple[int, float]) -> tuple[int, float]:
+    """Orders scores best last: more priority, then less distance."""
+    return score[0], -score[1]
+
+
 def _seed(request: PlanRequest) -> int:
     parts = [
         f"{request.start.lat!r},{request.start.lon!r},{request.start_time.isoformat()}",
@@ -169,7 +196,18 @@ def _ruin_recreate(
 ) -> list[int]:
     cur, cur_score = route, problem.score(route)
     best, best_score = cur, cur_score
+    weight = POINT_M / PRIORITY_RESOLUTION
+    everyone = set(route) | skipped
+    hot = 0.02 * (cur_score[1] + 1000.0)  # simulated annealing temperature, metres
+
+    def cost(score: tuple[int, float]) -> float:
+        return score[1] - weight * score[0]
+
     for it in range(iterations):
+        if it == iterations // 2:  # second half: from the best, priority nearly lexicographic
+            weight = POINT_M_LATE / PRIORITY_RESOLUTION
+            cur, cur_score = best, best_score
+            skipped = everyone - set(best)
         if not cur:
             break
         new = cur[:]
@@ -188,20 +226,24 @@ def _ruin_recreate(
         candidates = set(gone)
         for node in gone:
             candidates.update(j for j in problem.near[node] if j in skipped)
+        if skipped:  # a few skipped stops from anywhere, so the route can move to them
+            pool = sorted(skipped)
+            candidates.update(rng.choices(pool, [problem.prio[j] for j in pool], k=3))
         if rng.random() < 0.7:
             order = sorted(candidates, key=lambda i: (-problem.prio[i], rng.random()))
         else:
             order = sorted(candidates, key=lambda i: -problem.prio[i] * (1 + 0.3 * rng.random()))
         left = _insert_all(problem, new, order, rng if rng.random() < 0.5 else None)
         score = problem.score(new)
-        threshold = 0.01 * (1 - it / iterations)
-        if score[0] > cur_score[0] or (
-            score[0] == cur_score[0] and score[1] <= cur_score[1] * (1 + threshold)
-        ):
+        temperature = hot * 0.01 ** ((2 * it / iterations) % 1.0)
+        if _key(score) > _key(best_score):  # a new best is always taken (and polished)
+            new = _improve_route(problem, new)
+            best, best_score = new, problem.score(new)
+            cur, cur_score = best, best_score
+            skipped = everyone - set(best)
+        elif cost(score) < cost(cur_score) - temperature * math.log(1.0 - rng.random()):
             skipped = (skipped - candidates) | set(left)
             cur, cur_score = new, score
-            if score[0] > best_score[0] or (score[0] == best_score[0] and score[1] < best_score[1]):
-                best, best_score = new, score
     return best
 
 
@@ -233,26 +275,112 @@ def _swap_pass(problem: _Problem, route: list[int], skipped: set[int]) -> list[i
     return route
 
 
-def _relocate_pass(problem: _Problem, route: list[int]) -> list[int]:
-    """Move single stops to cheaper feasible positions until none moves."""
+def _improve_route(problem: _Problem, route: list[int]) -> list[int]:
+    """2-opt and Or-opt (segments of 1-3) inside the route, keeping it feasible, until no move
+    shortens it."""
+    d = problem.dist
     improved = True
     while improved:
         improved = False
-        for node in list(route):
-            k = route.index(node)
-            prev = route[k - 1] if k else 0
-            nxt = route[k + 1] if k + 1 < len(route) else None
-            d = problem.dist
-            saving = d[prev][node] + (d[node][nxt] - d[prev][nxt] if nxt is not None else 0.0)
-            trial = route[:k] + route[k + 1 :]
-            early = problem.forward(trial)
-            if early is None:  # removing a stop never makes a route infeasible (waits shrink)
+        early = problem.forward(route)
+        assert early is not None
+        late = problem.backward(route)
+        path = [0, *route]  # path[k + 1] is route[k]
+        size = len(route)
+        for i in range(size - 1):
+            a, b = path[i], path[i + 1]
+            for j in range(i + 1, size):
+                c = path[j + 1]
+                e = path[j + 2] if j + 1 < size else None
+                delta = d[a][c] - d[a][b] + (d[b][e] - d[c][e] if e is not None else 0.0)
+                if delta < -1e-7:
+                    trial = route[:i] + route[i : j + 1][::-1] + route[j + 1 :]
+                    if problem.feasible_from(trial, i, early, late, j + 1):
+                        route[:] = trial
+                        improved = True
+                        break
+            if improved:
+                break
+        if improved:
+            continue
+        for i in range(size - 1):  # exchange two stops
+            for j in range(i + 1, size):
+                a, b, c = path[i], path[i + 1], path[i + 2]
+                x, y = path[j], path[j + 1]
+                z = path[j + 2] if j + 1 < size else None
+                if j == i + 1:
+                    delta = d[a][y] + d[y][b] - d[a][b] - d[b][y]
+                    if z is not None:
+                        delta += d[b][z] - d[y][z]
+                else:
+                    delta = d[a][y] + d[y][c] - d[a][b] - d[b][c] + d[x][b] - d[x][y]
+                    if z is not None:
+                        delta += d[b][z] - d[y][z]
+                if delta < -1e-7:
+                    trial = route[:]
+                    trial[i], trial[j] = trial[j], trial[i]
+                    if problem.feasible_from(trial, i, early, late, j + 1):
+                        route[:] = trial
+                        improved = True
+                        break
+            if improved:
+                break
+        if improved:
+            continue
+        for length in (1, 2, 3):
+            for i in range(size - length + 1):
+                p, s0, s1 = path[i], path[i + 1], path[i + length]
+                nx = path[i + length + 1] if i + length < size else None
+                gain = d[p][s0] + (d[s1][nx] - d[p][nx] if nx is not None else 0.0)
+                seg = route[i : i + length]
+                rest = route[:i] + route[i + length :]
+                for q in range(len(rest) + 1):
+                    if q == i:
+                        continue
+                    u = rest[q - 1] if q else 0
+                    v = rest[q] if q < len(rest) else None
+                    for piece in (seg, seg[::-1]) if length > 1 else (seg,):
+                        add = d[u][piece[0]] + (d[piece[-1]][v] - d[u][v] if v is not None else 0.0)
+                        if add < gain - 1e-7:
+                            trial = rest[:q] + piece + rest[q:]
+                            lo = min(i, q)
+                            hi = max(i + length, q + length)
+                            if problem.feasible_from(trial, lo, early, late, hi):
+                                route[:] = trial
+                                improved = True
+                                break
+                    if improved:
+                        break
+                if improved:
+                    break
+            if improved:
+                break
+    return route
+
+
+def _ratio_greedy(problem: _Problem, nodes: Collection[int], power: float = 1.0) -> list[int]:
+    """Insert, one at a time, the stop worth most priority (to `power`) per second it adds."""
+    route: list[int] = []
+    left = set(nodes)
+    while left:
+        early = problem.forward(route)
+        assert early is not None
+        late = problem.backward(route)
+        best: tuple[float, int, int] | None = None
+        for node in sorted(left):
+            found = problem.best_insertion(route, early, late, node)
+            if found is None:
+                left.discard(node)  # a longer route never makes room again
                 continue
-            found = problem.best_insertion(trial, early, problem.backward(trial), node)
-            if found is not None and found[0] < saving - 1e-7:
-                trial.insert(found[1], node)
-                route[:] = trial
-                improved = True
+            ratio = problem.prio[node] ** power / (
+                found[0] / problem.mps + problem.service[node] + 60
+            )
+            if best is None or ratio > best[0]:
+                best = (ratio, node, found[1])
+        if best is None:
+            break
+        route.insert(best[2], best[1])
+        left.discard(best[1])
     return route
 
 
@@ -292,7 +420,7 @@ def _build(request: PlanRequest) -> tuple[_Problem, dict[int, str]]:
     prio = [0] + [round(s.priority * PRIORITY_RESOLUTION) for s in request.stops]
     n = len(points)
     near = [nearest(dist[i], (j for j in range(1, n) if j != i), NEAR) for i in range(n)]
-    return _Problem(dist, travel, service, windows, prio, near), reasons
+    return _Problem(dist, travel, service, windows, prio, near, speed), reasons
 
 
 def solve(request: PlanRequest, effort: float = 1.0) -> Plan:
@@ -303,11 +431,18 @@ def solve(request: PlanRequest, effort: float = 1.0) -> Plan:
     route = _tsp_order(problem, possible, seed) if possible else []
     skipped: set[int] = set()
     if problem.forward(route) is None:
-        route = []
-        skipped = set(_insert_all(problem, route, _by_priority(problem, possible)))
+        first: list[int] = []
+        _insert_all(problem, first, _by_priority(problem, possible))
+        starts = [first] + [_ratio_greedy(problem, possible, power) for power in (1.0, 2.0)]
+        route = max(starts, key=lambda r: _key(problem.score(r)))
+        skipped = set(possible) - set(route)
         rng = random.Random(seed)
         iterations = int(effort * min(60 * len(possible), 3000)) if skipped or route else 0
-        route = _ruin_recreate(problem, route, skipped, rng, iterations)
+        chains = [
+            _ruin_recreate(problem, route[:], set(skipped), rng, iterations // CHAINS)
+            for _ in range(CHAINS)
+        ]  # independent chains: one unlucky run matters less
+        route = max(chains, key=lambda r: _key(problem.score(r)))
         skipped = set(possible) - set(route)
         route = _swap_pass(problem, route, skipped)
         ordered = _tsp_order(problem, route, seed)
@@ -316,7 +451,9 @@ def solve(request: PlanRequest, effort: float = 1.0) -> Plan:
         ) < path_length(problem.dist, [0, *route]):
             route = ordered
             route = _swap_pass(problem, route, skipped)
-        route = _relocate_pass(problem, route)
+        route = _improve_route(problem, route)
+        route = _swap_pass(problem, route, skipped)
+        route = _improve_route(problem, route)
     return _plan(request, problem, route, reasons)
 
 

@@ -20,9 +20,10 @@ from typing import Final
 
 from shared.routing.distance import nearest
 
-NEIGHBOURS: Final = 10
+NEIGHBOURS: Final = 16  # the loops stop at the first farther candidate, so more are cheap
 MAX_SEGMENT: Final = 3  # Or-opt moves segments of 1..3 nodes
 KICK_SPAN: Final = 50  # a double bridge moves segments of at most this many nodes
+GLOBAL_KICKS: Final = 0.1  # share of kicks that cut anywhere
 _EPS: Final = 1e-7  # metres: a move must gain more than this (guards float noise loops)
 
 Matrix = Sequence[Sequence[float]]
@@ -35,7 +36,7 @@ def path_length(dist: Matrix, path: Sequence[int]) -> float:
 
 def kicks_for(n: int) -> tuple[int, int]:
     """(kicks without improvement before stopping, hard cap on kicks) for n stops."""
-    return 6 * n + 100, 30 * n + 300
+    return 3 * n + 50, 10 * n + 100
 
 
 class _Search:
@@ -208,14 +209,17 @@ def _nearest_neighbour(d: Matrix, n: int) -> list[int]:
 
 
 def _double_bridge(rng: random.Random, tour: list[int]) -> tuple[list[int], list[int]]:
-    """A B C D -> A C B D with B and C short; returns the new tour and the nodes at the cuts."""
+    """A B C D -> A C B D; returns the new tour and the nodes at the cuts. Mostly B and C are
+    short (a local kick); one kick in ten cuts anywhere, which is what moves a whole part of the
+    path to its free end (the dummy END always stays in D)."""
     inner = len(tour) - 2  # movable positions 1..inner
-    span = min(KICK_SPAN, inner // 2)
-    p1 = rng.randint(1, inner - 1)
-    lb = rng.randint(1, span)
-    lc = rng.randint(1, span)
-    p2 = min(p1 + lb, inner)
-    p3 = min(p2 + lc, inner + 1)
+    if rng.random() < GLOBAL_KICKS:
+        p1, p2, p3 = sorted(rng.sample(range(1, inner + 2), 3))
+    else:
+        span = min(KICK_SPAN, inner // 2)
+        p1 = rng.randint(1, inner - 1)
+        p2 = min(p1 + rng.randint(1, span), inner)
+        p3 = min(p2 + rng.randint(1, span), inner + 1)
     if not p1 < p2 < p3:
         return tour, []
     new = tour[:p1] + tour[p2:p3] + tour[p1:p2] + tour[p3:]

@@ -198,7 +198,7 @@ def _brute_force(req: PlanRequest) -> tuple[float, float]:
     return best
 
 
-@settings(max_examples=40)
+@settings(max_examples=30)
 @given(instances(max_stops=6))
 def test_small_instances_match_brute_force(req: PlanRequest) -> None:
     plan = plan_route(req)
@@ -208,12 +208,14 @@ def test_small_instances_match_brute_force(req: PlanRequest) -> None:
     assert plan.distance_m <= round(length * (1 + 1e-9)) + 1
 
 
-@given(instances(max_stops=14))
+@settings(max_examples=40)
+@given(instances(max_stops=10))
 def test_every_plan_is_legal_and_consistent(req: PlanRequest) -> None:
     check_plan(req, plan_route(req))
 
 
-@given(instances(max_stops=12))
+@settings(max_examples=30)
+@given(instances(max_stops=9))
 def test_no_skipped_stop_could_replace_a_weaker_kept_one(req: PlanRequest) -> None:
     plan = plan_route(req)
     by_id = {s.id: s for s in req.stops}
@@ -229,7 +231,7 @@ def test_no_skipped_stop_could_replace_a_weaker_kept_one(req: PlanRequest) -> No
                 assert simulate(req, [*rest[:pos], stop, *rest[pos:]]) is None
 
 
-@settings(max_examples=20)
-@given(instances(max_stops=12))
+@settings(max_examples=10)
+@given(instances(max_stops=10))
 def test_same_input_same_plan(req: PlanRequest) -> None:
     assert plan_route(req) == plan_route(req)
