@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -23,7 +22,7 @@ from server.api.formats import (
 from server.services import kpi_exports, kpis, weekly_management
 from server.services.weekly_management import WeeklyManagementReport
 from shared.calendar import IsoWeek, business_date
-from shared.clients import Segment
+from shared.clients import IsoDate, Segment
 from shared.kpis import KpiReport
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -45,8 +44,8 @@ def get_kpis(
     settings: SettingsDep,
     clock: ClockDep,
     actor: ActorDep,
-    start: Annotated[date, Query(alias="from", description="first business date, YYYY-MM-DD")],
-    end: Annotated[date, Query(alias="to", description="last business date (inclusive)")],
+    start: Annotated[IsoDate, Query(alias="from", description="first business date, YYYY-MM-DD")],
+    end: Annotated[IsoDate, Query(alias="to", description="last business date (inclusive)")],
     collector: Annotated[str | None, Query(max_length=64, description="a username")] = None,
     segment: Segment | None = None,
     fmt: FormatQuery = None,

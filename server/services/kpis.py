@@ -55,7 +55,17 @@ NOTES: Final = (
 )
 
 
+# Business dates a report can be about (the date arithmetic of the rules stays in range).
+FIRST_DAY: Final = date(1900, 1, 1)
+LAST_DAY: Final = date(9000, 12, 31)
+
+
 def check_period(start: date, end: date) -> None:
+    if not (FIRST_DAY <= start <= LAST_DAY and FIRST_DAY <= end <= LAST_DAY):
+        raise InvalidInput(
+            f"las fechas del periodo van de {FIRST_DAY.isoformat()} a {LAST_DAY.isoformat()}",
+            code="invalid_period",
+        )
     if end < start:
         raise InvalidInput(
             "el periodo termina antes de empezar",

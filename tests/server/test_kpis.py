@@ -286,6 +286,19 @@ def test_filters_by_collector_and_segment(client: TestClient, world: dict[str, A
     assert (grupo["team"]["visits"], grupo["team"]["promises_kept"]) == (2, 1)
 
 
+@pytest.mark.parametrize(
+    "params",
+    [{"from": "0001-01-01", "to": "0001-01-02"}, {"from": "9999-12-30", "to": "9999-12-31"},
+     {"from": "2020-01-01", "to": "2026-11-15"}],
+)  # fmt: skip
+def test_periods_out_of_range_are_refused(
+    client: TestClient, world: dict[str, Any], params: dict[str, str]
+) -> None:
+    r = client.get("/v1/reports/kpis", params=params, headers=world["headers"])
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "invalid_period"
+
+
 def test_an_unknown_collector_is_refused(client: TestClient, world: dict[str, Any]) -> None:
     r = client.get(
         "/v1/reports/kpis", params={**PERIOD, "collector": "nadie"}, headers=world["headers"]
