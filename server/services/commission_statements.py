@@ -55,7 +55,7 @@ MAX_PERIOD_DAYS: Final = 366
 _RECEIPT_PREFIX: Final = "Recibo "
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs a setattr call per field
 class StatementLine:
     """One amount applied to one invoice (or credit) by a counted payment, or its reversal."""
 
@@ -224,6 +224,7 @@ def _lines(rules: CommissionRules, rows: list[AppliedRow]) -> dict[uuid.UUID, li
     200,000 lines but far fewer pairs), the commission rounded by `line_commission`; a reversal
     row is the exact negation of its payment's line (as `reversal_lines` makes it)."""
     buckets: dict[tuple[date, date], tuple[str, Decimal]] = {}
+    commissions: dict[tuple[Decimal, str | None], Decimal] = {}  # amounts repeat (round sums)
     result: dict[uuid.UUID, list[StatementLine]] = defaultdict(list)
     for p in sorted(rows, key=attrgetter("allocation_id")):
         bucket: str | None = None
@@ -236,7 +237,9 @@ def _lines(rules: CommissionRules, rows: list[AppliedRow]) -> dict[uuid.UUID, li
                 found = buckets[key] = (name, rules.rate(name))
             bucket, percent = found
         amount = p.applied
-        commission = line_commission(rules, amount, bucket)
+        commission = commissions.get((amount, bucket))
+        if commission is None:
+            commission = commissions[(amount, bucket)] = line_commission(rules, amount, bucket)
         if p.reversal_id is not None:
             amount, commission = -amount, -commission
         result[p.collector_id].append(
