@@ -109,38 +109,42 @@ def reference_year(session: Session, user_id: uuid.UUID, year: int) -> dict[date
 
 def _bucket_sql(edges: tuple[int, ...]) -> str:
     """CASE over days past due on the payment's day: the index of the bucket (0 = al_dia)."""
-    days = "(pay.effective_date - inv.due_date)"
+    days = "(line.paid_on - inv.due_date)"
     arms = " ".join(f"WHEN {days} <= {edge} THEN {i + 1}" for i, edge in enumerate(edges))
     return (
         f"CASE WHEN inv.id IS NULL THEN -1 WHEN {days} <= 0 THEN 0 {arms} ELSE {len(edges) + 1} END"
     )
 
 
+# A field payment: recorded by a collector's device (source sync, created_by the collector).
+_FIELD = "{0}.kind = 'payment' AND {0}.source = 'sync' AND {0}.created_by IS NOT NULL"
+
+
 def reference_commissions(session: Session, start: date, end: date) -> dict[uuid.UUID, Decimal]:
     """Per collector: field payments of the period and reversals dated in it, each allocation's
     commission rounded half up to the cent at its bucket's percent, plus the weekly bonuses of
-    the ISO weeks whose Sunday is in the period. Three GROUP BYs; the percent and the bonus in
-    Python over their few rows."""
+    the ISO weeks whose Sunday is in the period. Two GROUP BYs; the bonus in Python over their
+    few thousand rows."""
     rules = load_rules()
     percents = [p for _, p in rules.rates]
     bucket = _bucket_sql(rules.edges)
     rate_case = " ".join(f"WHEN {i} THEN {p}" for i, p in enumerate(percents))
     rows = session.execute(
         sa.text(
-            "SELECT pay.created_by,"  # noqa: S608 - built from the rules' numbers
+            "SELECT line.who,"  # noqa: S608 - built from the rules' numbers
             f" SUM(line.sign * ROUND((-a.amount) * (CASE {bucket} {rate_case} ELSE 0 END) / 100))"
             " FROM ("
-            "  SELECT e.id AS pay_id, 1 AS sign FROM ledger_entry e"
-            "  WHERE e.kind = 'payment' AND e.effective_date BETWEEN :start AND :end"
+            "  SELECT e.id AS pay_id, e.created_by AS who, e.effective_date AS paid_on, 1 AS sign"
+            f"  FROM ledger_entry e WHERE {_FIELD.format('e')}"
+            "  AND e.effective_date BETWEEN :start AND :end"
             "  UNION ALL"
-            "  SELECT r.reverses_id, -1 FROM ledger_entry r"
+            "  SELECT p.id, p.created_by, p.effective_date, -1 FROM ledger_entry r"
+            f"  JOIN ledger_entry p ON p.id = r.reverses_id AND {_FIELD.format('p')}"
             "  WHERE r.kind = 'reversal' AND r.effective_date BETWEEN :start AND :end"
             " ) line"
-            " JOIN ledger_entry pay ON pay.id = line.pay_id"
-            " AND pay.kind = 'payment' AND pay.source = 'sync' AND pay.created_by IS NOT NULL"
-            " JOIN ledger_allocation a ON a.entry_id = pay.id"
+            " JOIN ledger_allocation a ON a.entry_id = line.pay_id"
             " LEFT JOIN invoice inv ON inv.id = a.invoice_id"
-            " GROUP BY pay.created_by"
+            " GROUP BY line.who"
         ),
         {"start": start, "end": end},
     )
@@ -301,6 +305,42 @@ def _sizes(engine: sa.Engine) -> tuple[str, list[tuple[str, str, str]]]:
     return str(total), [(r[0], r[1], r[2]) for r in rows]
 
 
+NOTES = """\
+The data is kept between runs (the marker table `bench.report_data` in the `_reports` database);
+`RECAUDO_BENCH_REPORTS_REGENERATE=1 make bench` regenerates it. Rows are generated day by day, so
+they lie on disk in the order a server receives them: a week's visits sit together (about 3,000
+pages), one collector's year is spread over the whole table. "First" is not a cold disk: the
+operating system's page cache may hold the database (PostgreSQL's own 128 MB of buffers do not).
+
+Why, and what fixes it (EXPLAIN ANALYZE and cProfile on this data, 2026-11-23):
+
+- **Weekly counts of all collectors.** At first both the service and the plain GROUP BY read all
+  8 million visits (Parallel Seq Scan, 1.9-2.8 s, target missed): no index led with
+  `business_date` (`ix_visit_user_date` leads with the collector). Now the service passes the
+  collectors' ids as an index condition on `ix_visit_user_date` (d011d7b), and migration 0005 adds
+  `ix_visit_business_date` (53 MB), used by the plain GROUP BY, the flagged visits and the
+  commission bonus's effective contacts (5 weeks of them: 2.8 s before, 1.1-1.6 s after). What
+  is left is counting about 131,000 visits (two hash aggregates, distinct clients).
+- **One collector's year**: about 8,000 visits through `ix_visit_user_date`, spread over the
+  year's pages; well within target, the first run too.
+- **Commission statements of a month** (203,538 lines in 1,000 statements): the SQL of
+  `applied_in_period` takes about 7 s, of which about 1 s is JIT compilation (PostgreSQL's `jit`
+  is on by default and these row counts pass `jit_above_cost`); the effective contacts 1.2 s; the
+  rest, about 25 s, is Python pricing and building 203,538 lines (about 130 µs a line on this
+  loaded machine: `shared.commissions.payment_lines` and `money()` re-quantizing every Decimal,
+  `str(uuid)` and a `StatementLine` per allocation; fetching row by row cost 7.8 s more until the
+  repository switched to `.all()`). No index fixes this. Changes for the lead, in order of gain:
+  1. the all-collectors view and the payroll summary need totals, not lines: group by collector
+     in SQL as the reference does (payments of the period UNION ALL reversals dated in it, joined
+     to their allocations and invoices; the bucket a CASE over `pay.effective_date -
+     invoice.due_date` with the rules' edges; `SUM(ROUND(applied * percent / 100))`, which agrees
+     with the service to the peso) and build lines only for the statement opened or exported;
+  2. where lines are needed, price them in that same SQL (bucket, percent, commission per
+     allocation), so Python only copies rows;
+  3. `SET LOCAL jit = off` in report transactions (or `ALTER DATABASE ... SET jit = off`).
+"""
+
+
 def section(
     shape: Shape,
     data: Generated,
@@ -356,7 +396,7 @@ def section(
     for m in measures:
         if m.plans:
             lines.append(f"- {m.name}: {_plan_summary(m.plans)}")
-    return "\n".join(lines)
+    return "\n".join([*lines, "", NOTES])
 
 
 def main() -> None:
