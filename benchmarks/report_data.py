@@ -16,14 +16,16 @@ the sync push and the ledger import would have written:
   credit, exactly as `shared.allocation.allocate_payment` would; clients pay at different rates,
   so some stay current and others keep a backlog more than 180 days old: every commission bucket
   is hit. About 0.3 % of payments are reversed a few days later (allocation by allocation);
-- invoices: a backlog due up to 400 days before the year, then one a month, each with its import
+- invoices: a backlog due up to 300 days before the year, then one a month, each with its import
   charge; invoice and client balances are the projections of these entries.
 
-Fast path: the big tables' keys, indexes and foreign keys are dropped, five COPY streams are fed
-in turn from one generator (one connection each), then keys, indexes and foreign keys are put
-back exactly as the migrations made them (their definitions are read from the catalog), and the
-database is VACUUM ANALYZEd. A marker table records the generator version and shape: an existing
-complete database is kept, so a second run costs nothing (`force=True` regenerates).
+Rows are written day by day, every collector's rows of a day together, so they lie on disk in the
+order a server receives them. Fast path: the big tables' keys, indexes and foreign keys are
+dropped, five COPY streams (one connection each) are fed in turn, then keys, indexes and foreign
+keys are put back exactly as the migrations made them (their definitions are read from the
+catalog), and the database is VACUUM ANALYZEd. A marker table records the generator version and
+shape: a complete database is kept, so a second run only runs the migrations (new indexes) and
+`force=True` regenerates.
 """
 
 from __future__ import annotations
@@ -31,9 +33,9 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from math import cos, radians, sin
 from typing import Any
 
@@ -47,12 +49,13 @@ from shared import geo
 from shared.calendar import IsoWeek
 from shared.visits import OUTSIDE_LEGAL_HOURS, join_flags
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # bump when the rows change: a kept database is then regenerated
 # In a schema of its own, so the app's migration check (public schema) never sees it.
 MARKER = "bench.report_data"
-# Tables written by COPY, in the order their keys come back.
+# Tables written by COPY: their keys and indexes are off during the load.
 BULK_TABLES = ("client", "invoice", "ledger_entry", "ledger_allocation", "visit")
 UTC_OFFSET_S = 5 * 3600  # Bogotá is UTC-5 all year (no daylight saving)
+# shared.visits.EFFECTIVE_OUTCOMES and the others, in the order of the outcome weights.
 EFFECTIVE = ("contacted", "promise", "payment", "dispute")
 NOT_EFFECTIVE = ("third_party", "not_found", "refused", "wrong_address")
 M_PER_DEG = 111_320.0
@@ -279,20 +282,42 @@ class _Client:
     lon: float | None
     monthly: int  # cents invoiced a month
     pay_rate: float  # share of what is invoiced that gets paid
+    weight: float  # how often the collector visits this client, relative to the others
     invoices: list[_Invoice] = field(default_factory=list)
     credit: int = 0  # unapplied, cents (positive: the client has credit)
+    mean_payment: float = 0.0  # cents
 
 
 @dataclass
-class _Payment:
-    client: int
-    day: int  # ordinal of the business day
-    recorded: str  # timestamptz literal of the sync that brought it
-    entry_id: str = ""
-    allocations: list[tuple[str | None, int]] = field(default_factory=list)
+class _Collector:
+    index: int
+    user_id: str
+    device_id: str
+    busy: float  # visits a day, relative to the mean
+    cum_outcomes: list[float]
+    vacation: int  # ordinal of the Monday of two weeks off
+    clients: list[_Client]
+    cum_clients: list[float]
+    receipts: int = 0
+
+
+@dataclass
+class _Reversal:
+    collector: _Collector
+    client: _Client
+    payment_id: str
+    allocations: list[tuple[str | None, int]]  # the payment's, positive cents
+
+
+_OUTCOMES = (*EFFECTIVE, *NOT_EFFECTIVE)
+_SEGMENTS = ("grupo", "convenio_externo", "entidad_externa", "particular")
+_NULL = "\\N"
 
 
 def _generate(url: str, shape: Shape, log: Callable[[str], None]) -> dict[str, int]:
+    """Rows are written day by day, every collector's visits and payments of a day together, so
+    the tables lie on disk in the order a real server receives them (by time, not by collector):
+    a week's visits sit together, one collector's year is spread over the whole table."""
     rng = random.Random(shape.seed)
     new_id = _Ids(rng)
     first, last = shape.first_monday, shape.last_sunday
@@ -305,6 +330,9 @@ def _generate(url: str, shape: Shape, log: Callable[[str], None]) -> dict[str, i
         if date.fromordinal(d).weekday() < 6 and d not in holiday_days
     ]  # fmt: skip
     working_weight = sum(0.5 if date.fromordinal(d).weekday() == 5 else 1.0 for d in days)
+    # Two weeks of vacation: the other weeks carry the collector's share of the visits.
+    wanted = shape.visits_per_collector * shape.weeks / 52
+    per_day = wanted / working_weight * shape.weeks / max(shape.weeks - 2, 1)
     import_at = f"{first - timedelta(days=1)} 13:00:00+00"
 
     with _connect(url) as conn:
@@ -331,6 +359,10 @@ def _generate(url: str, shape: Shape, log: Callable[[str], None]) -> dict[str, i
             (batch_id, "0" * 64, import_at),
         )
 
+    collectors = [
+        _new_collector(k, uid, dev, shape, rng, new_id, per_day * working_weight)
+        for k, ((uid, _), dev) in enumerate(zip(users, devices, strict=True))
+    ]
     streams = {
         "client": _Stream(url, "client", "id, code, name, tax_id, segment, address, city, lat, lon,"
                           " location_source, phones, channels, collector_id, status, balance,"
@@ -345,30 +377,35 @@ def _generate(url: str, shape: Shape, log: Callable[[str], None]) -> dict[str, i
                          " received_at, outcome, lat, lon, accuracy_m, notes, business_date,"
                          " distance_m, verified, flags"),
     }  # fmt: skip
-    counters = {"visit": 0, "alloc": 0, "invoice": 0, "payment": 0, "reversal": 0}
+    writer = _Writer(streams, new_id, batch_id)
+    issued: dict[int, list[tuple[_Client, _Invoice]]] = {}
+    for c in (c for col in collectors for c in col.clients):
+        for inv in c.invoices:
+            issued.setdefault(max(inv.issue, first.toordinal() - 1), []).append((c, inv))
+    reversals: dict[int, list[_Reversal]] = {}
+    working = set(days)
     started = time.perf_counter()
     try:
-        for k, ((user_id, _), device_id) in enumerate(zip(users, devices, strict=True)):
-            _collector(
-                k,
-                user_id,
-                device_id,
-                shape,
-                rng,
-                new_id,
-                days,
-                working_weight,
-                import_at,
-                batch_id,
-                streams,
-                counters,
+        for day in range(first.toordinal() - 1, last.toordinal() + 1):
+            recorded = (
+                import_at if day < first.toordinal() else f"{date.fromordinal(day)} 13:00:00+00"
             )
-            if (k + 1) % 50 == 0:
+            for c, inv in issued.pop(day, ()):
+                writer.charge(c, inv, recorded)
+            if day in working:
+                for col in collectors:
+                    _visits(col, day, per_day, shape, rng, writer, reversals)
+            for rev in reversals.pop(day, ()):
+                writer.reversal(rev, day)
+            if date.fromordinal(day).weekday() == 6:
+                week = IsoWeek.of(date.fromordinal(day))
                 log(
-                    f"  report data: {k + 1}/{shape.collectors} collectors,"
-                    f" {counters['visit']:,} visits, {counters['payment']:,} payments,"
-                    f" {time.perf_counter() - started:.0f} s"
+                    f"  report data: {week.label}, {writer.visits:,} visits,"
+                    f" {writer.payments:,} payments, {time.perf_counter() - started:.0f} s"
                 )
+        for col in collectors:
+            for c in col.clients:
+                writer.client(col, c, import_at)
         for stream in streams.values():
             stream.close()
     except BaseException:
@@ -378,39 +415,34 @@ def _generate(url: str, shape: Shape, log: Callable[[str], None]) -> dict[str, i
     log(f"  report data: rows written in {time.perf_counter() - started:.0f} s; keys and indexes")
     with _connect(url) as conn:
         keys.restore(conn)
-        for table, column, value in (
-            ("visit", "id", counters["visit"]),
-            ("ledger_allocation", "id", counters["alloc"]),
-        ):
+        for table, value in (("visit", writer.visits), ("ledger_allocation", writer.allocations)):
             conn.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), %s)",
-                (max(value, 1),),
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", (max(value, 1),)
             )
         log(f"  report data: keys back at {time.perf_counter() - started:.0f} s; vacuum analyze")
         conn.execute("VACUUM (ANALYZE)")
     return {
         "collectors": shape.collectors,
         "clients": shape.collectors * shape.clients_per_collector,
-        "invoices": counters["invoice"],
-        "visits": counters["visit"],
-        "payments": counters["payment"],
-        "reversals": counters["reversal"],
-        "allocations": counters["alloc"],
+        "invoices": writer.invoices,
+        "visits": writer.visits,
+        "payments": writer.payments,
+        "reversals": writer.reversals,
+        "allocations": writer.allocations,
     }
 
 
-def _collector(
+def _new_collector(
     k: int, user_id: str, device_id: str, shape: Shape, rng: random.Random, new_id: _Ids,
-    days: list[int], working_weight: float, import_at: str, batch_id: str,
-    streams: dict[str, _Stream], counters: dict[str, int],
-) -> None:  # fmt: skip
-    """One collector's year: clients, invoices, visits, payments, reversals."""
-    rand, randint, choices = rng.random, rng.randint, rng.choices
-    first_ord = days[0] - date.fromordinal(days[0]).weekday()
-    last_ord = first_ord + shape.weeks * 7 - 1
-    n_clients = shape.clients_per_collector
-
-    # The collector: how busy, how often the visits reach the debtor, two weeks of vacation.
+    visits_a_year: float,
+) -> _Collector:  # fmt: skip
+    """A collector: how busy, how often the visits reach the debtor, two weeks of vacation, and
+    the clients with their invoices (a backlog due up to 300 days before the year, then one a
+    month) and what each will pay (its pay rate of what it is invoiced, spread over the payment
+    visits it can expect)."""
+    randint = rng.randint
+    first_ord = shape.first_monday.toordinal()
+    last_ord = shape.last_sunday.toordinal()
     busy = rng.uniform(0.6, 1.4)
     pay_share = rng.uniform(0.18, 0.32)
     other_effective = rng.uniform(0.02, 0.16)
@@ -418,34 +450,19 @@ def _collector(
         other_effective * 0.55, other_effective * 0.35, pay_share, other_effective * 0.10,
         *(w * (1 - pay_share - other_effective) for w in (0.35, 0.35, 0.2, 0.1)),
     ]  # fmt: skip
-    outcomes = (*EFFECTIVE, *NOT_EFFECTIVE)
     cum_outcomes = [sum(weights[: i + 1]) for i in range(len(weights))]
-    vacation = first_ord + 7 * randint(0, shape.weeks - 2)
-    # Two weeks of vacation: the other weeks carry the collector's share of the visits.
-    wanted = shape.visits_per_collector * shape.weeks / 52
-    per_day = wanted / working_weight * shape.weeks / max(shape.weeks - 2, 1)
-
-    clients: list[_Client] = []
     area = (BOGOTA[0] + rng.uniform(-0.12, 0.12), BOGOTA[1] + rng.uniform(-0.06, 0.06))
-    for j in range(n_clients):
-        known = rand() > 0.03
-        clients.append(_Client(
+    clients = []
+    for j in range(shape.clients_per_collector):
+        known = rng.random() > 0.03
+        c = _Client(
             id=new_id(), code=f"BC-{k + 1:04d}-{j + 1:02d}",
             lat=area[0] + rng.uniform(-0.02, 0.02) if known else None,
             lon=area[1] + rng.uniform(-0.02, 0.02) if known else None,
             monthly=int(rng.lognormvariate(13.4, 0.6)) // 1000 * 100_000 + 100_000,
-            pay_rate=rng.uniform(0.7, 1.35),
-        ))  # fmt: skip
-    cum_clients: list[float] = []
-    total = 0.0
-    for _ in range(n_clients):
-        total += rng.uniform(0.3, 1.7)
-        cum_clients.append(total)
-
-    # Invoices: a backlog due up to 400 days before the year, then one a month.
-    for j, c in enumerate(clients):
-        backlog = randint(0, 4)
-        for _ in range(backlog):
+            pay_rate=rng.uniform(0.7, 1.35), weight=rng.uniform(0.3, 1.7),
+        )  # fmt: skip
+        for _ in range(randint(0, 4)):
             due = first_ord - randint(1, 300)
             c.invoices.append(
                 _Invoice("", "", due - 30, due, c.monthly * randint(50, 150) // 100, 0)
@@ -462,146 +479,141 @@ def _collector(
         for n, inv in enumerate(c.invoices):
             inv.id, inv.number = new_id(), f"FB-{k + 1:04d}-{j + 1:02d}-{n + 1:03d}"
             inv.balance = inv.amount
-
-    # Visits, day by day; payments are remembered for the ledger below.
-    visit_stream, visit_id = streams["visit"], counters["visit"]
-    payments: list[_Payment] = []
-    for day in days:
-        if vacation <= day < vacation + 14 or rand() < 0.01:  # vacation, a sick day
-            continue
-        saturday = date.fromordinal(day).weekday() == 5
-        n = round(per_day * busy * (0.5 if saturday else 1.0) * rng.uniform(0.75, 1.25))
-        if n <= 0:
-            continue
-        day_iso = date.fromordinal(day).isoformat()
-        opens, closes = (8 * 3600, 15 * 3600 - 1) if saturday else (7 * 3600, 19 * 3600 - 1)
-        secs = sorted(randint(opens, closes) for _ in range(n))
-        sync_at = (
-            _ts(day, closes + randint(600, 4 * 3600))
-            if rand() > 0.05
-            else _ts(day + randint(1, 6), randint(7 * 3600, 20 * 3600))
-        )
-        for ci, outcome, s in zip(
-            choices(range(n_clients), cum_weights=cum_clients, k=n),
-            choices(outcomes, cum_weights=cum_outcomes, k=n),
-            secs, strict=True,
-        ):  # fmt: skip
-            c = clients[ci]
-            visit_id += 1
-            r = rand()
-            after_hours = r < 0.002  # flagged for the supervisor, still counted
-            if after_hours:
-                s = closes + randint(60, 3600)
-            device_time, business = _ts(day, s), day_iso
-            if r > 0.9995:  # a phone whose clock was weeks behind: its own (wrong) day counts
-                skewed = day - randint(15, 40)
-                device_time, business = _ts(skewed, s), date.fromordinal(skewed).isoformat()
-            g = rand()
-            far = poor = False
-            if g < 0.015:  # no GPS fix
-                lat = lon = acc = dist = "\\N"
-                verified = "f"
-            else:
-                accuracy = rng.uniform(4.0, 40.0) if rand() > 0.04 else rng.uniform(101.0, 400.0)
-                meters = rng.uniform(0.0, 120.0) if g < 0.92 else rng.uniform(260.0, 3000.0)
-                bearing = radians(rng.uniform(0, 360))
-                lat_v = (c.lat or BOGOTA[0]) + meters / M_PER_DEG * cos(bearing)
-                lon_v = (c.lon or BOGOTA[1]) + meters / (M_PER_DEG * 0.9967) * sin(bearing)
-                lat, lon, acc = f"{lat_v:.6f}", f"{lon_v:.6f}", f"{accuracy:.1f}"
-                poor = accuracy > 100
-                if c.lat is None:
-                    dist, verified = "\\N", "f"
-                else:
-                    dist = f"{meters:.1f}"
-                    far = meters > min(150.0 + accuracy, 250.0)
-                    verified = "f" if far or poor else "t"
-            flags = join_flags(
-                name
-                for name, on in (
-                    (geo.FAR_FROM_CLIENT, far),
-                    (geo.POOR_ACCURACY, poor),
-                    (geo.CLOCK_BEHIND, business != day_iso),
-                    (OUTSIDE_LEGAL_HOURS, after_hours),
-                    (geo.NO_FIX, g < 0.015),
-                    (geo.CLIENT_LOCATION_UNKNOWN, c.lat is None),
-                )
-                if on
-            )
-            visit_stream.add(
-                f"{visit_id}\t{new_id()}\t{c.id}\t{user_id}\t{device_id}\t{device_time}\t"
-                f"{sync_at}\t{outcome}\t{lat}\t{lon}\t{acc}\t\t{business}\t{dist}\t{verified}\t"
-                f"{flags}\n"
-            )
-            if outcome == "payment":
-                payments.append(_Payment(ci, day, sync_at))
-    counters["visit"] = visit_id
-    _ledger(
-        k,
-        user_id,
-        clients,
-        payments,
-        shape,
-        rng,
-        new_id,
-        last_ord,
-        import_at,
-        batch_id,
-        streams,
-        counters,
-    )
-
-
-def _ledger(
-    k: int, user_id: str, clients: list[_Client], payments: list[_Payment], shape: Shape,
-    rng: random.Random, new_id: _Ids, last_ord: int, import_at: str, batch_id: str,
-    streams: dict[str, _Stream], counters: dict[str, int],
-) -> None:  # fmt: skip
-    """Charges, then payments allocated oldest due first, reversals, then the projections."""
-    entries, allocs = streams["entry"], streams["alloc"]
-    alloc_id = counters["alloc"]
-
-    def allocate(entry_id: str, parts: list[tuple[str | None, int]]) -> None:
-        nonlocal alloc_id
-        for invoice_id, cents in parts:
-            alloc_id += 1
-            allocs.add(f"{alloc_id}\t{entry_id}\t{invoice_id or chr(92) + 'N'}\t{cents}\n")
-
+        clients.append(c)
+    total_weight = sum(c.weight for c in clients)
+    cum_clients, running = [], 0.0
     for c in clients:
-        for inv in c.invoices:
-            entry_id = new_id()
-            recorded = (
-                import_at
-                if inv.issue < payments_start(shape)
-                else f"{date.fromordinal(inv.issue)} 13:00:00+00"
-            )
-            entries.add(
-                f"{entry_id}\t{c.id}\tcharge\t{inv.amount}\t{date.fromordinal(inv.issue)}\t{recorded}\t"
-                f"import\t{batch_id}\t\\N\t\\N\tFactura {inv.number}\t\\N\n"
-            )
-            allocate(entry_id, [(inv.id, inv.amount)])
+        running += c.weight
+        cum_clients.append(running)
+        expected_payments = visits_a_year * busy * pay_share * c.weight / total_weight
+        invoiced = sum(i.amount for i in c.invoices if i.issue >= first_ord - 30)
+        c.mean_payment = c.pay_rate * invoiced / max(expected_payments, 1.0)
+    vacation = first_ord + 7 * randint(0, shape.weeks - 2)
+    return _Collector(k, user_id, device_id, busy, cum_outcomes, vacation, clients, cum_clients)
 
-    # What each client pays: its pay rate of what it is invoiced during the year, spread over
-    # its payment visits (so backlogs shrink for good payers and age for bad ones).
-    by_client: dict[int, int] = {}
-    for p in payments:
-        by_client[p.client] = by_client.get(p.client, 0) + 1
-    year_start = payments_start(shape)
-    reversals: list[tuple[_Payment, int, str]] = []
-    mean_payment = {
-        j: c.pay_rate * sum(i.amount for i in c.invoices if i.issue >= year_start - 30) / n
-        for j, n in by_client.items()
-        for c in (clients[j],)
-    }
-    for seq, p in enumerate(payments, start=1):
-        c = clients[p.client]
-        mean = mean_payment[p.client]
-        amount = max(int(mean * rng.uniform(0.4, 1.6)) // 100_000 * 100_000, 1_000_000)
-        remaining = amount
-        parts: list[tuple[str | None, int]] = []
+
+def _visits(
+    col: _Collector, day: int, per_day: float, shape: Shape, rng: random.Random,
+    writer: _Writer, reversals: dict[int, list[_Reversal]],
+) -> None:  # fmt: skip
+    """One collector's working day: the visits, and a payment for each visit that got one."""
+    rand, randint = rng.random, rng.randint
+    if col.vacation <= day < col.vacation + 14 or rand() < 0.01:  # vacation, a sick day
+        return
+    saturday = date.fromordinal(day).weekday() == 5
+    n = round(per_day * col.busy * (0.5 if saturday else 1.0) * rng.uniform(0.75, 1.25))
+    if n <= 0:
+        return
+    day_iso = date.fromordinal(day).isoformat()
+    opens, closes = (8 * 3600, 15 * 3600 - 1) if saturday else (7 * 3600, 19 * 3600 - 1)
+    secs = sorted(randint(opens, closes) for _ in range(n))
+    if rand() > 0.05:  # synced that evening; else days later (a week offline)
+        sync_at = _ts(day, closes + randint(600, 4 * 3600))
+    else:
+        sync_at = _ts(day + randint(1, 6), randint(7 * 3600, 20 * 3600))
+    last_ord = shape.last_sunday.toordinal()
+    for c, outcome, s in zip(
+        rng.choices(col.clients, cum_weights=col.cum_clients, k=n),
+        rng.choices(_OUTCOMES, cum_weights=col.cum_outcomes, k=n),
+        secs,
+        strict=True,
+    ):
+        r = rand()
+        after_hours = r < 0.002  # flagged for the supervisor, still counted
+        if after_hours:
+            s = closes + randint(60, 3600)
+        device_time, business = _ts(day, s), day_iso
+        if r > 0.9995:  # a phone whose clock was weeks behind: its own (wrong) day counts
+            skewed = day - randint(15, 40)
+            device_time, business = _ts(skewed, s), date.fromordinal(skewed).isoformat()
+        g = rand()
+        far = poor = False
+        if g < 0.015:  # no GPS fix
+            lat = lon = acc = dist = _NULL
+            verified = "f"
+        else:
+            accuracy = rng.uniform(4.0, 40.0) if rand() > 0.04 else rng.uniform(101.0, 400.0)
+            meters = rng.uniform(0.0, 120.0) if g < 0.92 else rng.uniform(260.0, 3000.0)
+            bearing = radians(rng.uniform(0, 360))
+            lat_v = (c.lat or BOGOTA[0]) + meters / M_PER_DEG * cos(bearing)
+            lon_v = (c.lon or BOGOTA[1]) + meters / (M_PER_DEG * 0.9967) * sin(bearing)
+            lat, lon, acc = f"{lat_v:.6f}", f"{lon_v:.6f}", f"{accuracy:.1f}"
+            poor = accuracy > 100
+            if c.lat is None:
+                dist, verified = _NULL, "f"
+            else:
+                dist = f"{meters:.1f}"
+                far = meters > min(150.0 + accuracy, 250.0)
+                verified = "f" if far or poor else "t"
+        flags = join_flags(
+            name
+            for name, on in (
+                (geo.FAR_FROM_CLIENT, far),
+                (geo.POOR_ACCURACY, poor),
+                (geo.CLOCK_BEHIND, business != day_iso),
+                (OUTSIDE_LEGAL_HOURS, after_hours),
+                (geo.NO_FIX, g < 0.015),
+                (geo.CLIENT_LOCATION_UNKNOWN, c.lat is None),
+            )
+            if on
+        )
+        writer.visit(
+            f"{col.user_id}\t{col.device_id}\t{device_time}\t{sync_at}\t{outcome}\t{lat}\t{lon}\t"
+            f"{acc}\t\t{business}\t{dist}\t{verified}\t{flags}\n",
+            c,
+        )
+        if outcome == "payment":
+            amount = max(
+                int(c.mean_payment * rng.uniform(0.4, 1.6)) // 100_000 * 100_000, 1_000_000
+            )
+            payment_id, parts = writer.payment(col, c, day, amount, sync_at)
+            if rand() < 0.003:  # voided on the phone a few days later
+                when = min(day + randint(0, 3), last_ord)
+                reversals.setdefault(when, []).append(_Reversal(col, c, payment_id, parts))
+                for invoice_id, cents in parts:  # the money goes back where it came from
+                    if invoice_id is None:
+                        c.credit -= cents
+                    else:
+                        next(i for i in c.invoices if i.id == invoice_id).balance += cents
+
+
+class _Writer:
+    """The COPY lines of each kind of row, and the running ids and counts."""
+
+    def __init__(self, streams: dict[str, _Stream], new_id: _Ids, batch_id: str) -> None:
+        self.streams, self.new_id, self.batch_id = streams, new_id, batch_id
+        self.visits = self.allocations = self.invoices = self.payments = self.reversals = 0
+
+    def visit(self, rest: str, c: _Client) -> None:
+        self.visits += 1
+        self.streams["visit"].add(f"{self.visits}\t{self.new_id()}\t{c.id}\t{rest}")
+
+    def _entry(self, line: str, parts: list[tuple[str | None, int]]) -> str:
+        entry_id = self.new_id()
+        self.streams["entry"].add(f"{entry_id}\t{line}")
+        alloc = self.streams["alloc"]
+        for invoice_id, cents in parts:
+            self.allocations += 1
+            alloc.add(f"{self.allocations}\t{entry_id}\t{invoice_id or _NULL}\t{cents}\n")
+        return entry_id
+
+    def charge(self, c: _Client, inv: _Invoice, recorded: str) -> None:
+        self._entry(
+            f"{c.id}\tcharge\t{inv.amount}\t{date.fromordinal(inv.issue)}\t{recorded}\timport\t"
+            f"{self.batch_id}\t{_NULL}\t{_NULL}\tFactura {inv.number}\t{_NULL}\n",
+            [(inv.id, inv.amount)],
+        )
+
+    def payment(
+        self, col: _Collector, c: _Client, day: int, amount: int, recorded: str
+    ) -> tuple[str, list[tuple[str | None, int]]]:
+        """Allocated oldest due first over the invoices issued by then (shared.allocation's
+        rule); what is left is the client's credit."""
+        remaining, parts = amount, []
         for inv in c.invoices:  # sorted by due date, then issue
             if remaining == 0:
                 break
-            if inv.balance <= 0 or inv.issue > p.day:
+            if inv.balance <= 0 or inv.issue > day:
                 continue
             part = min(inv.balance, remaining)
             inv.balance -= part
@@ -610,66 +622,41 @@ def _ledger(
         if remaining:
             c.credit += remaining
             parts.append((None, remaining))
-        p.entry_id, p.allocations = new_id(), parts
-        entries.add(
-            f"{p.entry_id}\t{c.id}\tpayment\t{-amount}\t{date.fromordinal(p.day)}\t{p.recorded}\t"
-            f"sync\t\\N\t{new_id()}\t\\N\tRecibo B{k:05d}-{seq:06d}\t{user_id}\n"
+        col.receipts += 1
+        self.payments += 1
+        entry_id = self._entry(
+            f"{c.id}\tpayment\t{-amount}\t{date.fromordinal(day)}\t{recorded}\tsync\t{_NULL}\t"
+            f"{self.new_id()}\t{_NULL}\tRecibo B{col.index:05d}-{col.receipts:06d}\t"
+            f"{col.user_id}\n",
+            [(invoice_id, -cents) for invoice_id, cents in parts],
         )
-        allocate(p.entry_id, [(i, -cents) for i, cents in parts])
-        counters["payment"] += 1
-        if rng.random() < 0.003:
-            day = min(p.day + rng.randint(0, 3), last_ord)
-            reversals.append((p, day, _ts(day, 20 * 3600)))
-            for invoice_id, cents in parts:  # the money goes back where it came from
-                if invoice_id is None:
-                    c.credit -= cents
-                else:
-                    next(i for i in c.invoices if i.id == invoice_id).balance += cents
-    for p, day, recorded in reversals:
-        c = clients[p.client]
-        amount = sum(cents for _, cents in p.allocations)
-        entry_id = new_id()
-        entries.add(
-            f"{entry_id}\t{c.id}\treversal\t{amount}\t{date.fromordinal(day)}\t{recorded}\t"
-            f"sync\t\\N\t\\N\t{p.entry_id}\tAnulado en campo: error de digitación\t{user_id}\n"
-        )
-        allocate(entry_id, list(p.allocations))
-        counters["reversal"] += 1
-    counters["alloc"] = alloc_id
+        return entry_id, parts
 
-    for j, c in enumerate(clients):
+    def reversal(self, rev: _Reversal, day: int) -> None:
+        self.reversals += 1
+        amount = sum(cents for _, cents in rev.allocations)
+        self._entry(
+            f"{rev.client.id}\treversal\t{amount}\t{date.fromordinal(day)}\t{_ts(day, 20 * 3600)}\t"
+            f"sync\t{_NULL}\t{_NULL}\t{rev.payment_id}\tAnulado en campo: error de digitación\t"
+            f"{rev.collector.user_id}\n",
+            list(rev.allocations),
+        )
+
+    def client(self, col: _Collector, c: _Client, import_at: str) -> None:
+        """The client and its invoices, with their balances as the entries left them."""
+        k, j = col.index, col.clients.index(c)
         balance = sum(i.balance for i in c.invoices) - c.credit
-        lat = "\\N" if c.lat is None else f"{c.lat:.6f}"
-        lon = "\\N" if c.lon is None else f"{c.lon:.6f}"
-        source = "\\N" if c.lat is None else "ledger"
-        streams["client"].add(
+        lat = _NULL if c.lat is None else f"{c.lat:.6f}"
+        lon = _NULL if c.lon is None else f"{c.lon:.6f}"
+        source = _NULL if c.lat is None else "ledger"
+        self.streams["client"].add(
             f"{c.id}\t{c.code}\tCliente {c.code}\t900{k:04d}{j:02d}\t{_SEGMENTS[j % 4]}\t"
-            f"Cra {j + 1} # {k % 100}-{j}\tBogotá\t{lat}\t{lon}\t{source}\t[]\t[]\t{user_id}\t"
+            f"Cra {j + 1} # {k % 100}-{j}\tBogotá\t{lat}\t{lon}\t{source}\t[]\t[]\t{col.user_id}\t"
             f"active\t{balance}\t1\t{import_at}\t{import_at}\n"
         )
         for inv in c.invoices:
-            streams["invoice"].add(
+            self.invoices += 1
+            self.streams["invoice"].add(
                 f"{inv.id}\t{c.id}\t{inv.number}\t{date.fromordinal(inv.issue)}\t"
                 f"{date.fromordinal(inv.due)}\t{inv.amount}\t{inv.balance}\t{import_at}\n"
             )
-        counters["invoice"] += len(c.invoices)
-
-
-_SEGMENTS = ("grupo", "convenio_externo", "entidad_externa", "particular")
-
-
-def payments_start(shape: Shape) -> int:
-    return shape.first_monday.toordinal()
-
-
-def iso_weeks(shape: Shape) -> Iterator[IsoWeek]:
-    week = IsoWeek.parse(shape.last_week).shift(1 - shape.weeks)
-    for _ in range(shape.weeks):
-        yield week
-        week = week.shift(1)
-
-
-def as_of(shape: Shape) -> datetime:
-    """Noon UTC of the Monday after the last week: when the reports are asked for."""
-    day = shape.last_sunday + timedelta(days=1)
-    return datetime(day.year, day.month, day.day, 17, tzinfo=UTC)

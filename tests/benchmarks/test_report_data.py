@@ -13,9 +13,10 @@ from datetime import UTC, date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from benchmarks.report_data import Shape, ensure
+from benchmarks.report_data import EFFECTIVE, NOT_EFFECTIVE, Shape, ensure
 from server.db import migrate
-from shared.visits import join_flags, split_flags
+from shared.visits import EFFECTIVE_OUTCOMES, join_flags, split_flags
+from sync.protocol import VISIT_OUTCOMES
 from tests.pg import fresh_database, require_postgres, worker_database_name
 
 pytestmark = pytest.mark.postgres
@@ -42,6 +43,11 @@ def engine(url: str) -> Iterator[sa.Engine]:
 def scalar(engine: sa.Engine, sql: str) -> object:
     with engine.connect() as conn:
         return conn.execute(sa.text(sql)).scalar_one()
+
+
+def test_outcomes_are_the_protocols_split_as_the_weekly_counts_do() -> None:
+    assert set(EFFECTIVE) == EFFECTIVE_OUTCOMES
+    assert sorted((*EFFECTIVE, *NOT_EFFECTIVE)) == sorted(VISIT_OUTCOMES)
 
 
 def test_counts_match_the_shape(engine: sa.Engine) -> None:
