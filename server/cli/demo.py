@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +14,7 @@ from rich.table import Table
 from server.cli.serve import run_server
 from server.db import migrate
 from server.db.engine import make_engine, make_session_factory
-from server.services.demo import DemoSeed, FieldSeed, seed_demo, seed_field_week
+from server.services.demo import DemoSeed, FieldSeed, seed_demo, seed_field_week, working_days
 from server.settings import Settings
 from shared.scenario import IMPORT_HEADERS, Scenario, reference_scenario
 
@@ -53,7 +53,10 @@ def build_demo(settings: Settings, seed: int = 2300) -> tuple[DemoSeed, FieldSee
     engine = make_engine(url)
     try:
         with make_session_factory(engine)() as session:
-            seeded = seed_demo(session, scenario)
+            # The ERP export the demo imports was taken the day before the field week it seeds.
+            days = working_days(scenario.as_of)
+            exported = days[0] - timedelta(days=1) if days else scenario.as_of
+            seeded = seed_demo(session, scenario, ledger_as_of=exported)
             session.commit()
             field = seed_field_week(session, scenario, tz=settings.tz, seed=seed)
             session.commit()

@@ -32,8 +32,12 @@ class DemoSeed:
     summary: ImportSummary
 
 
-def seed_demo(session: Session, scenario: Scenario) -> DemoSeed:
-    """Create the scenario's people, then import its ledger rows. The caller commits."""
+def seed_demo(
+    session: Session, scenario: Scenario, *, ledger_as_of: date | None = None
+) -> DemoSeed:
+    """Create the scenario's people, then import its ledger rows, as exported from the ERP on
+    `ledger_as_of` (default: the scenario's date; the demo exports it before its field week, so
+    the statements read in order). The caller commits."""
     for person in scenario.people:
         create_user(
             session,
@@ -49,7 +53,7 @@ def seed_demo(session: Session, scenario: Scenario) -> DemoSeed:
         ImportOptions(
             filename="cartera-demo.csv",
             sha256="",
-            as_of=scenario.as_of,
+            as_of=ledger_as_of or scenario.as_of,
             imported_by="demo",
         ),
     )
