@@ -23,11 +23,9 @@ Rules of this file:
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
-from functools import lru_cache
 from itertools import combinations
 from typing import Final
 
@@ -152,17 +150,29 @@ def fix_of(lat: float | None, lon: float | None, accuracy_m: float | None) -> ge
 
 
 def outside_legal_hours(rules: ContactRules, at: datetime, tz: tzinfo) -> bool:
-    """`shared.contact_rules.time_violation(rules, at, tz) is not None`, on the push path: the
-    windows of a day (its weekday's, none on a holiday) are looked up once per day, not once
-    per visit."""
+    """`shared.contact_rules.time_violation(rules, at, tz) is not None`, read on the windows."""
     local = at.astimezone(tz)
     moment = local.time()
-    return not any(w.start <= moment < w.end for w in _windows(rules, local.date()))
+    return not any(w.start <= moment < w.end for w in windows_for(rules, local.date()))
 
 
-@lru_cache(maxsize=512)
-def _windows(rules: ContactRules, day: date) -> tuple[Window, ...]:
-    return windows_for(rules, day)
+class LegalHours:
+    """`outside_legal_hours` for many visits: each day's windows (its weekday's, none on a
+    holiday) looked up once. One per push chunk."""
+
+    def __init__(self, rules: ContactRules, tz: tzinfo) -> None:
+        self.rules = rules
+        self.tz = tz
+        self._days: dict[date, tuple[Window, ...]] = {}
+
+    def outside(self, at: datetime) -> bool:
+        local = at.astimezone(self.tz)
+        day = local.date()
+        windows = self._days.get(day)
+        if windows is None:
+            windows = self._days[day] = windows_for(self.rules, day)
+        moment = local.time()
+        return not any(w.start <= moment < w.end for w in windows)
 
 
 def verify_visit(
@@ -171,15 +181,14 @@ def verify_visit(
     *,
     device_time: datetime,
     received_at: datetime,
-    rules: ContactRules,
-    tz: tzinfo,
+    hours: LegalHours,
 ) -> VisitVerdict:
     """Location and clock (shared.geo.check_visit) plus the legal contact hours."""
     check = geo.check_visit(
         fix, client_location, device_time=device_time, received_at=received_at, measure=near_m
     )
     flags = set(check.flags)
-    if outside_legal_hours(rules, device_time, tz):
+    if hours.outside(device_time):
         flags.add(OUTSIDE_LEGAL_HOURS)
     ordered = tuple(f for f in FLAG_ORDER if f in flags)
     return VisitVerdict(check.verified, check.distance_m, ordered)
@@ -206,14 +215,18 @@ def learned_location(points: Sequence[geo.Point]) -> geo.Point | None:
     if len(points) < LEARN_MIN_FIXES:
         return None
     center = _median(points)
-    near = [p for p in points if geo.distance_m(p, center) <= LEARN_MAX_SPREAD_M]
+    near = [p for p in points if near_m(p, center) <= LEARN_MAX_SPREAD_M]
     if len(near) < LEARN_MIN_FIXES:
         return None
     return _median(near)
 
 
 def _median(points: Sequence[geo.Point]) -> geo.Point:
-    return geo.Point(
-        float(statistics.median(p.lat for p in points)),
-        float(statistics.median(p.lon for p in points)),
-    )
+    return geo.Point(_middle([p.lat for p in points]), _middle([p.lon for p in points]))
+
+
+def _middle(values: list[float]) -> float:
+    """statistics.median, without its generality (this runs per visit on the push path)."""
+    values.sort()
+    half = len(values) // 2
+    return values[half] if len(values) % 2 else (values[half - 1] + values[half]) / 2

@@ -39,6 +39,7 @@ from shared.geo import Point
 from shared.money import MAX_AMOUNT, MAX_FIELD_PAYMENT, ZERO
 from shared.visits import (
     LEARN_MAX_ACCURACY_M,
+    LegalHours,
     fix_of,
     good_for_learning,
     learned_location,
@@ -106,6 +107,7 @@ class Chunk:
     # the locations learned from them in this chunk.
     fixes: dict[uuid.UUID, list[Point]] = field(default_factory=dict)
     learned: dict[uuid.UUID, Point] = field(default_factory=dict)
+    _hours: LegalHours | None = None
 
     @classmethod
     def load(cls, session: Session, ctx: Context, events: Sequence[Event]) -> Chunk:
@@ -278,8 +280,7 @@ class Chunk:
             location,
             device_time=event.device_time,
             received_at=ctx.received_at,
-            rules=ctx.rules,
-            tz=ctx.tz,
+            hours=self._legal_hours(),
         )
         self.visits.append(
             {
@@ -309,6 +310,11 @@ class Chunk:
             assert fix is not None
             self._learn(client.id, fix.point)
         return self._client_reason(event.client_id)
+
+    def _legal_hours(self) -> LegalHours:
+        if self._hours is None:
+            self._hours = LegalHours(self.ctx.rules, self.ctx.tz)
+        return self._hours
 
     def _location(self, client: ClientFacts | None) -> Point | None:
         if client is None:
@@ -368,7 +374,9 @@ def _learning_fixes(
         e.client_id
         for e in events
         if isinstance(e, VisitRecordedEvent)
-        and good_for_learning(fix_of(e.payload.lat, e.payload.lon, e.payload.accuracy_m), ())
+        and e.payload.lat is not None
+        and e.payload.accuracy_m is not None
+        and e.payload.accuracy_m <= LEARN_MAX_ACCURACY_M
         and (client := ctx.clients.get(e.client_id)) is not None
         and client.lat is None
     }

@@ -17,6 +17,7 @@ from shared.visits import (
     FLAG_ORDER,
     NOTE_FLAGS,
     REVIEW_FLAGS,
+    LegalHours,
     fix_of,
     good_for_learning,
     is_flagged,
@@ -54,8 +55,7 @@ def verdict(
         client,
         device_time=at,
         received_at=received or at + timedelta(minutes=3),
-        rules=RULES,
-        tz=BOGOTA,
+        hours=LegalHours(RULES, BOGOTA),
     )
     return v.verified, v.flags
 
@@ -68,8 +68,7 @@ class TestLocation:
             CLIENT,
             device_time=TUESDAY_10,
             received_at=TUESDAY_10,
-            rules=RULES,
-            tz=BOGOTA,
+            hours=LegalHours(RULES, BOGOTA),
         )
         assert (v.verified, v.flags) == (True, ())
         assert v.distance_m == pytest.approx(140, abs=0.01)
@@ -148,8 +147,7 @@ class TestLegalHours:
             CLIENT,
             device_time=at,
             received_at=at - timedelta(hours=1),
-            rules=RULES,
-            tz=BOGOTA,
+            hours=LegalHours(RULES, BOGOTA),
         )
         assert v.stored_flags == "far_from_client,poor_accuracy,clock_ahead,outside_legal_hours"
         assert v.review_reason == "far_from_client"
@@ -162,9 +160,9 @@ class TestLegalHours:
         )
     )
     def test_the_fast_check_agrees_with_the_contact_rules(self, at: datetime) -> None:
-        assert outside_legal_hours(RULES, at, BOGOTA) == (
-            time_violation(RULES, at, BOGOTA) is not None
-        )
+        expected = time_violation(RULES, at, BOGOTA) is not None
+        assert outside_legal_hours(RULES, at, BOGOTA) == expected
+        assert LegalHours(RULES, BOGOTA).outside(at) == expected
 
     def test_window_edges(self) -> None:
         monday = datetime(2026, 11, 23, 7, 0, tzinfo=BOGOTA)
