@@ -93,11 +93,6 @@ class KpiTally:
         )
 
 
-def days_to_recovery(due_date: date, settled_on: date) -> int:
-    """Days from the due date to the payment that settled the invoice (0 when paid on time)."""
-    return max(0, (settled_on - due_date).days)
-
-
 class KpiFigures(ReadModel):
     overdue_at_start: MoneyStr = Field(description="balance overdue at the start of the period")
     overdue_invoices_at_start: int

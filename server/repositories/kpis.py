@@ -16,8 +16,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Integer, Select, and_, case, func, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from server.db.models import (
     Client,
@@ -51,101 +54,106 @@ class Scope:
         return stmt
 
 
+class days_between(FunctionElement[int]):
+    """Whole days from the first date to the second, computed by the database."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(days_between, "postgresql")
+def _days_between_pg(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
+    first, second = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({second} - {first})"
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
+    first, second = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(julianday({second}) - julianday({first}) AS INTEGER)"
+
+
 @dataclass(frozen=True)
-class Recovery:
+class Portfolio:
     overdue: Decimal  # balance overdue when the period starts
     invoices: int  # how many invoices hold it
     recovered: Decimal  # paid on them in the period, net of reversals of payments (positive)
+    settled: int  # invoices a payment in the period left at zero
+    settled_days: int  # the sum over those of the days from due date to that payment (>= 0)
 
 
-def recovery(session: Session, start: date, end: date, scope: Scope) -> dict[GroupKey, Recovery]:
-    """Per group, the invoices overdue when `start` begins (due before it, with a positive
-    balance from the entries effective before it) and what payments effective in `start..end`
-    took off them, less the reversals of payments effective in the period. One pass over the
-    allocations of entries effective up to `end`, grouped per invoice, then per group."""
+def portfolio(session: Session, start: date, end: date, scope: Scope) -> dict[GroupKey, Portfolio]:
+    """One pass over the allocations of entries effective up to `end`, per invoice: its balance
+    when `start` begins, at the end of `end`, what payments effective in the period (less the
+    reversals of payments effective in it) took off, and the day of its last payment in the
+    period; then per group:
+    - overdue at the start: invoices due before `start` with a positive balance then, and what
+      the period recovered on them;
+    - settled: invoices at zero at the end that a payment in the period was applied to (the last
+      such payment settled them; paid on or before the due date counts 0 days)."""
     reversed_entry = aliased(LedgerEntry)
-    before = LedgerEntry.effective_date < start
+    in_period = LedgerEntry.effective_date >= start
     recovering = and_(
-        LedgerEntry.effective_date >= start,
+        in_period,
         or_(
             LedgerEntry.kind == "payment",
             and_(LedgerEntry.kind == "reversal", reversed_entry.kind == "payment"),
         ),
     )
     # The column first in each CASE: it gives the CASE its type (Money, stored in cents).
-    opening = func.sum(case((before, LedgerAllocation.amount), else_=ZERO))
+    opening = func.sum(
+        case((LedgerEntry.effective_date < start, LedgerAllocation.amount), else_=ZERO)
+    )
+    closing = func.sum(LedgerAllocation.amount)
     paid = func.sum(case((recovering, LedgerAllocation.amount), else_=ZERO))
+    paid_on = func.max(
+        case((and_(LedgerEntry.kind == "payment", in_period), LedgerEntry.effective_date))
+    )
+    was_overdue = and_(Invoice.due_date < start, opening > ZERO)
+    settled = and_(closing == ZERO, paid_on.is_not(None))
     per_invoice = (
         select(
-            LedgerAllocation.invoice_id.label("invoice_id"),
+            Invoice.client_id.label("client_id"),
+            Invoice.due_date.label("due_date"),
             opening.label("opening"),
             paid.label("paid"),
+            paid_on.label("paid_on"),
+            case((was_overdue, 1), else_=0).label("overdue"),
+            case((settled, 1), else_=0).label("settled"),
         )
+        .select_from(LedgerAllocation)
         .join(LedgerEntry, LedgerEntry.id == LedgerAllocation.entry_id)
         .join(Invoice, Invoice.id == LedgerAllocation.invoice_id)
         .outerjoin(
             reversed_entry,
             and_(reversed_entry.id == LedgerEntry.reverses_id, LedgerEntry.kind == "reversal"),
         )
-        .where(LedgerEntry.effective_date <= end, Invoice.due_date < start)
-        .group_by(LedgerAllocation.invoice_id)
-        .having(opening > ZERO)
-        .subquery("overdue")
+        .where(LedgerEntry.effective_date <= end)
+        .group_by(Invoice.id, Invoice.client_id, Invoice.due_date)
+        .having(or_(was_overdue, settled))
+        .subquery("per_invoice")
     )
+    overdue = per_invoice.c.overdue == 1
+    days = days_between(per_invoice.c.due_date, per_invoice.c.paid_on)
     stmt = scope.narrow(
         select(
             User.username,
             Client.segment,
-            func.sum(per_invoice.c.opening),
-            func.count(),
-            func.sum(per_invoice.c.paid),
+            func.sum(case((overdue, per_invoice.c.opening), else_=ZERO)),
+            func.sum(per_invoice.c.overdue),
+            func.sum(case((overdue, per_invoice.c.paid), else_=ZERO)),
+            func.sum(per_invoice.c.settled),
+            func.sum(case((and_(per_invoice.c.settled == 1, days > 0), days), else_=0)),
         )
         .select_from(per_invoice)
-        .join(Invoice, Invoice.id == per_invoice.c.invoice_id)
-        .join(Client, Client.id == Invoice.client_id)
+        .join(Client, Client.id == per_invoice.c.client_id)
         .outerjoin(User, User.id == Client.collector_id)
         .group_by(User.username, Client.segment)
     )
-    return {(r[0], r[1]): Recovery(r[2], int(r[3]), -r[4]) for r in session.execute(stmt).all()}
-
-
-@dataclass(frozen=True)
-class Settled:
-    collector: str | None
-    segment: str
-    due_date: date
-    settled_on: date  # the effective date of the last payment on it in the period
-
-
-def settled_invoices(session: Session, start: date, end: date, scope: Scope) -> list[Settled]:
-    """Invoices a payment in `start..end` left at zero: their balance at the end of the period is
-    zero and a payment effective in the period was applied to them."""
-    paid_in_period = (
-        select(LedgerAllocation.invoice_id)
-        .join(LedgerEntry, LedgerEntry.id == LedgerAllocation.entry_id)
-        .where(LedgerEntry.kind == "payment", LedgerEntry.effective_date.between(start, end))
-    )
-    balance = func.sum(LedgerAllocation.amount)
-    paid_on = func.max(
-        case(
-            (
-                and_(LedgerEntry.kind == "payment", LedgerEntry.effective_date >= start),
-                LedgerEntry.effective_date,
-            )
-        )
-    )
-    stmt = scope.narrow(
-        select(User.username, Client.segment, Invoice.due_date, paid_on)
-        .select_from(LedgerAllocation)
-        .join(LedgerEntry, LedgerEntry.id == LedgerAllocation.entry_id)
-        .join(Invoice, Invoice.id == LedgerAllocation.invoice_id)
-        .join(Client, Client.id == Invoice.client_id)
-        .outerjoin(User, User.id == Client.collector_id)
-        .where(LedgerEntry.effective_date <= end, Invoice.id.in_(paid_in_period))
-        .group_by(Invoice.id, User.username, Client.segment, Invoice.due_date)
-        .having(and_(balance == ZERO, paid_on.is_not(None)))
-    )
-    return [Settled(r[0], r[1], r[2], _as_date(r[3])) for r in session.execute(stmt).all()]
+    return {
+        (r[0], r[1]): Portfolio(r[2], int(r[3]), -r[4], int(r[5]), int(r[6]))
+        for r in session.execute(stmt).all()
+    }
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,6 @@ from shared.kpis import (
     RiskReasonOut,
     RiskyClient,
     SegmentKpis,
-    days_to_recovery,
     figures,
     period_days,
 )
@@ -105,14 +104,13 @@ def kpi_report(
     scope = Scope(collector=collector, segment=segment)
     tallies: dict[GroupKey, KpiTally] = defaultdict(KpiTally)
 
-    for key, r in kpis_repo.recovery(session, start, end, scope).items():
-        tallies[key].overdue_at_start += r.overdue
-        tallies[key].overdue_invoices += r.invoices
-        tallies[key].recovered += r.recovered
-    for s in kpis_repo.settled_invoices(session, start, end, scope):
-        t = tallies[(s.collector, s.segment)]
-        t.settled_invoices += 1
-        t.settled_days += days_to_recovery(s.due_date, s.settled_on)
+    for key, p in kpis_repo.portfolio(session, start, end, scope).items():
+        t = tallies[key]
+        t.overdue_at_start += p.overdue
+        t.overdue_invoices += p.invoices
+        t.recovered += p.recovered
+        t.settled_invoices += p.settled
+        t.settled_days += p.settled_days
     visits = kpis_repo.visit_counts(
         session,
         start,

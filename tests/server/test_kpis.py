@@ -451,11 +451,14 @@ def test_the_edges_of_the_period_start(session: Session, make_user: Any, make_cl
     """A-1 due 11-01 (the day before `from`) is overdue when the period starts; A-2 due 11-02
     (`from` itself) is not yet. 10 000 paid on 11-01 leaves A-1 at 90 000 at the start; 150 000
     paid on 11-02 goes 90 000 to A-1 (settled, 1 day after its due date) and 60 000 to A-2.
-    Recovery: 90 000 / 90 000 = 100.00 %; a credit note on 11-03 is not a recovery."""
+    Recovery: 90 000 / 90 000 = 100.00 %; a credit note of 5 000 on A-2 on 11-03 is not a
+    recovery. 55 000 paid on 11-04 settles A-2 (35 000, 2 days late) and A-3 (20 000, due 11-20:
+    paid early, 0 days): 3 invoices settled, (1 + 2 + 0) / 3 = 1.0 day."""
     carla = make_user("collector", "carla").user
     ka = make_client("KA", carla, segment="convenio_externo")
     _invoice(session, ka, "A-1", date(2026, 11, 1), 100_000)
     _invoice(session, ka, "A-2", date(2026, 11, 2), 100_000)
+    _invoice(session, ka, "A-3", date(2026, 11, 20), 20_000)
     for amount, day in ((10_000, date(2026, 11, 1)), (150_000, date(2026, 11, 2))):
         ledger.post_payment(
             session, client_id=ka.id, amount=D(amount), effective_date=day, source="manual"
@@ -464,6 +467,10 @@ def test_the_edges_of_the_period_start(session: Session, make_user: Any, make_cl
     ledger.post_adjustment(
         session, client_id=ka.id, invoice_id=a2.id, amount=D(-5_000),
         effective_date=date(2026, 11, 3), reason="Nota crédito", source="manual",
+    )  # fmt: skip
+    ledger.post_payment(
+        session, client_id=ka.id, amount=D(55_000), effective_date=date(2026, 11, 4),
+        source="manual",
     )  # fmt: skip
     session.commit()
     report = kpis.kpi_report(
@@ -479,5 +486,5 @@ def test_the_edges_of_the_period_start(session: Session, make_user: Any, make_cl
     team = report.team
     assert (team.overdue_at_start, team.overdue_invoices_at_start) == (D("90000.00"), 1)
     assert (team.recovered, team.recovery_pct) == (D("90000.00"), D("100.00"))
-    assert (team.invoices_settled, team.avg_recovery_days) == (1, D("1.0"))
+    assert (team.invoices_settled, team.avg_recovery_days) == (3, D("1.0"))
     assert (team.visits_per_week, team.verified_share_pct) == (D("0.00"), None)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.kpis import KpiTally, days_to_recovery, figures, pct, per_week, period_days
+from shared.kpis import KpiTally, figures, pct, per_week, period_days
 from shared.promises import PromiseStatus
 
 D = Decimal
@@ -29,11 +29,6 @@ def test_weekly_rates_of_a_period() -> None:
     assert per_week(7, 14) == D("3.50")
     assert per_week(9, 7) == D("9.00")  # an ISO week's rate is its count
     assert per_week(10, 30) == D("2.33")
-
-
-def test_days_to_recovery_counts_from_the_due_date_and_never_below_zero() -> None:
-    assert days_to_recovery(date(2026, 10, 20), date(2026, 11, 10)) == 21
-    assert days_to_recovery(date(2026, 11, 30), date(2026, 11, 10)) == 0
 
 
 def test_figures_of_a_tally() -> None:
