@@ -323,20 +323,22 @@ Why, and what fixes it (EXPLAIN ANALYZE and cProfile on this data, 2026-11-23):
   is left is counting about 131,000 visits (two hash aggregates, distinct clients).
 - **One collector's year**: about 8,000 visits through `ix_visit_user_date`, spread over the
   year's pages; well within target, the first run too.
-- **Commission statements of a month** (203,538 lines in 1,000 statements): the SQL of
-  `applied_in_period` takes about 7 s, of which about 1 s is JIT compilation (PostgreSQL's `jit`
-  is on by default and these row counts pass `jit_above_cost`); the effective contacts 1.2 s; the
-  rest, about 25 s, is Python pricing and building 203,538 lines (about 130 µs a line on this
-  loaded machine: `shared.commissions.payment_lines` and `money()` re-quantizing every Decimal,
-  `str(uuid)` and a `StatementLine` per allocation; fetching row by row cost 7.8 s more until the
-  repository switched to `.all()`). No index fixes this. Changes for the lead, in order of gain:
+- **Commission statements of a month** (203,538 lines in 1,000 statements; 26-38 s, also after
+  c9c057e made the pricing cheaper): `applied_in_period` alone takes about 17 s, its SQL about
+  7 s (about 1 s of it JIT compilation: PostgreSQL's `jit` is on by default and these row counts
+  pass `jit_above_cost`; the payments branch hash-joins the whole `ledger_allocation`, 3.5 M
+  rows) and the rest fetching and converting 203,538 rows of 16 columns (psycopg's fetchall, the
+  Money and UUID result processing, a NamedTuple per row); the effective contacts 1-3 s (now on
+  `ix_visit_business_date`); pricing and building the lines about 8 s. No index fixes this: it
+  is the number of rows brought into Python. Changes for the lead, in order of gain:
   1. the all-collectors view and the payroll summary need totals, not lines: group by collector
      in SQL as the reference does (payments of the period UNION ALL reversals dated in it, joined
      to their allocations and invoices; the bucket a CASE over `pay.effective_date -
      invoice.due_date` with the rules' edges; `SUM(ROUND(applied * percent / 100))`, which agrees
-     with the service to the peso) and build lines only for the statement opened or exported;
-  2. where lines are needed, price them in that same SQL (bucket, percent, commission per
-     allocation), so Python only copies rows;
+     with the service to the peso; 5-9 s here) and read lines only for the statement opened or
+     exported (one collector: about 200 lines);
+  2. where every line is needed (the payroll export), price them in that SQL (bucket, percent,
+     commission) and fetch fewer columns per line (client code and name once per client);
   3. `SET LOCAL jit = off` in report transactions (or `ALTER DATABASE ... SET jit = off`).
 """
 
