@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -22,6 +21,7 @@ from server.services import visit_counts, visit_exports
 from server.services.access import require_office
 from server.services.visit_counts import FlaggedVisit, WeeklyVisits
 from shared.calendar import IsoWeek, business_date
+from shared.clients import IsoDate
 from shared.errors import InvalidInput
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -74,8 +74,8 @@ def get_weekly_visits(
 def get_flagged_visits(
     session: SessionDep,
     actor: ActorDep,
-    start: Annotated[date, Query(alias="from", description="first business date, YYYY-MM-DD")],
-    end: Annotated[date, Query(alias="to", description="last business date (inclusive)")],
+    start: Annotated[IsoDate, Query(alias="from", description="first business date, YYYY-MM-DD")],
+    end: Annotated[IsoDate, Query(alias="to", description="last business date (inclusive)")],
     collector: Annotated[str | None, Query(max_length=64, description="a username")] = None,
 ) -> list[FlaggedVisit]:
     """The flagged visits of a period (at most 92 days), oldest first, with the client, the

@@ -265,3 +265,5 @@ class TestEndpoint:
             headers=h,
         )
         assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_period")
+        r = client.get("/v1/reports/flagged-visits", params={"from": "0", "to": "0"}, headers=h)
+        assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_input")
