@@ -348,17 +348,19 @@ def section(
     data: Generated,
     measures: list[Measure],
     sizes: tuple[str, list[tuple[str, str, str]]],
+    load: float,
 ) -> str:
     c = data.counts
     made = (
         f"generated in this run in {data.seconds / 60:.1f} min"
         if data.generated
-        else f"kept from an earlier run (generated in {data.seconds / 60:.1f} min)"
+        else f"kept from an earlier run, generated in {data.seconds / 60:.1f} min"
     )
     lines = [
         "## Reports at scale (`benchmarks/reports.py`)",
         "",
-        f"Machine: {machine()}. PostgreSQL, shared with other work: figures are noisy.",
+        f"Machine: {machine()}. PostgreSQL, on a machine shared with other work (load average"
+        f" {load:.1f} when the measures began): figures are noisy.",
         "",
         f"Data ({made}, `benchmarks/report_data.py`): {c['collectors']:,} collectors"
         f" × {shape.weeks} weeks (ISO year {IsoWeek.parse(shape.last_week).year}),"
@@ -432,6 +434,7 @@ def main() -> None:
             ),
             {"n": collectors // 2},
         ).scalar_one()
+    load = os.getloadavg()[0]
     measures = [
         Measure(
             "weekly counts, all collectors",
@@ -469,7 +472,7 @@ def main() -> None:
             continue
         for plan in m.plans:  # long IN lists cut: the shape of the plan is what matters
             print("\n".join(line[:240] for line in plan.splitlines()))  # noqa: T201
-    markdown = section(shape, data, measures, _sizes(engine))
+    markdown = section(shape, data, measures, _sizes(engine), load)
     engine.dispose()
     print(markdown)  # noqa: T201
     write_section("reports", markdown)
