@@ -36,12 +36,14 @@ from shared.routing.model import (
 from shared.routing.timing import NEVER, Interval, day_frame, stop_times
 from shared.routing.tsp import path_length, solve_open_path
 
-RUIN_MAX: Final = 15
-CHAINS: Final = 2  # stops removed by one ruin at most
-POINT_M: Final = 60.0  # first half: cheap priority, the search chases short routes
-POINT_M_LATE: Final = (
-    2000.0  # ruin-and-recreate may trade one point of priority for this much travel
-)
+RUIN_MAX: Final = 15  # stops removed by one ruin at most
+CHAINS: Final = 2  # independent ruin-and-recreate runs: one unlucky run matters less
+ITERATIONS_PER_STOP: Final = 40  # ruin-and-recreate iterations (over all chains) per stop
+MAX_ITERATIONS: Final = 3000
+# Simulated annealing weighs a point of priority as this much travel: little in the first half
+# of each chain (it chases short routes, which leave room for more stops), much in the second.
+POINT_M: Final = 60.0
+POINT_M_LATE: Final = 2000.0
 NEAR: Final = 12  # neighbours considered when a ruin looks for skipped stops to reinsert
 
 
@@ -118,30 +120,44 @@ class _Problem:
         node: int,
         rng: random.Random | None = None,
     ) -> tuple[float, int] | None:
-        """(added distance, position) of the cheapest feasible insertion of `node`."""
+        """(added distance, position) of the cheapest feasible insertion of `node`. The hot
+        loop of the planner: the distance is checked before the times, and one-window stops
+        skip the general `earliest`."""
         d, tr, sv = self.dist, self.travel, self.service
         dn, tn = d[node], tr[node]
-        best: tuple[float, int] | None = None
+        windows = self.windows[node]
+        opens, last = windows[0][0], windows[-1][1]
+        single = len(windows) == 1
+        own = sv[node]
+        size = len(route)
+        best_delta, best_pos = math.inf, -1
         prev, ready = 0, 0
-        for pos in range(len(route) + 1):
+        for pos in range(size + 1):
             if pos:
                 prev = route[pos - 1]
                 ready = early[pos - 1] + sv[prev]
-            start = self.earliest(node, ready + tr[prev][node])
-            if start is None:
-                break  # later positions only arrive later
-            if pos < len(route):
+            arrival = ready + tr[prev][node]
+            if arrival > last:
+                break  # later positions only arrive later (triangle inequality)
+            if pos < size:
                 nxt = route[pos]
-                if start + sv[node] + tn[nxt] > late[pos]:
-                    continue
                 delta = d[prev][node] + dn[nxt] - d[prev][nxt]
             else:
                 delta = d[prev][node]
+            if delta >= best_delta:
+                continue
+            if single:
+                start = arrival if arrival > opens else opens
+            else:
+                found = self.earliest(node, arrival)
+                assert found is not None  # arrival <= the last window's end
+                start = found
+            if pos < size and start + own + tn[nxt] > late[pos]:
+                continue
             if rng is not None and rng.random() < 0.05:
                 continue  # "blinks" let ruin-and-recreate try other positions
-            if best is None or delta < best[0]:
-                best = (delta, pos)
-        return best
+            best_delta, best_pos = delta, pos
+        return None if best_pos < 0 else (best_delta, best_pos)
 
     def score(self, route: Sequence[int]) -> tuple[int, float]:
         return sum(self.prio[i] for i in route), path_length(self.dist, [0, *route])
@@ -437,7 +453,8 @@ def solve(request: PlanRequest, effort: float = 1.0) -> Plan:
         route = max(starts, key=lambda r: _key(problem.score(r)))
         skipped = set(possible) - set(route)
         rng = random.Random(seed)
-        iterations = int(effort * min(60 * len(possible), 3000)) if skipped or route else 0
+        iterations = int(effort * min(ITERATIONS_PER_STOP * len(possible), MAX_ITERATIONS))
+        iterations = iterations if skipped or route else 0
         chains = [
             _ruin_recreate(problem, route[:], set(skipped), rng, iterations // CHAINS)
             for _ in range(CHAINS)
