@@ -29,6 +29,7 @@ from mobile.services.profile import remember_full_name
 from mobile.services.syncing import SyncOptions, SyncReport, open_client, sync_once
 from mobile.settings import MobileSettings
 from mobile.state.app import AppState, SyncPhase, SyncProblem, SyncResult, SyncRunner
+from mobile.state.route import planner_with
 from mobile.ui.app import mount
 from mobile.ui.shell import Ctx
 from shared.contact_rules import load_rules
@@ -203,6 +204,7 @@ def app_main(settings: MobileSettings, default_server: str = "") -> Any:
             route_start=Point(settings.route_start_lat, settings.route_start_lon),
             day_end=settings.day_end,
             service_minutes=settings.visit_minutes,
+            planner=planner_with(settings.route_effort),
         )
         background = make_background(db, settings, state)
         state.on_recorded = background.request

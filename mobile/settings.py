@@ -38,6 +38,7 @@ class MobileSettings(BaseSettings):
     route_start_lon: float = Field(default=-74.0628, ge=-180, le=180)
     day_end: time = time(18, 0)
     visit_minutes: float = Field(default=15.0, ge=0, le=240)
+    route_effort: float = Field(default=0.1, gt=0, le=1)  # of the planner's full search
 
     @field_validator("timezone")
     @classmethod

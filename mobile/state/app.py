@@ -186,6 +186,9 @@ class AppState:
     _nonce: str = field(default_factory=lambda: str(uuid.uuid4()))
     # Taps can be handled on several threads: a second tap on "save" must not record twice.
     _writing: threading.Lock = field(default_factory=threading.Lock)
+    # A background sync reloads on its own thread while a GPS fix may arrive: one at a time, so
+    # rows computed without the fix never replace rows computed with it.
+    _loading: threading.RLock = field(default_factory=threading.RLock)
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -200,11 +203,12 @@ class AppState:
         self.notify()
 
     def reload(self) -> None:
-        self.info = load_sync_info(self.db)
-        self.records = load_clients(self.db)
-        self.events = load_events(self.db)
-        self.route = load_route_plan(self.db, business_date(self.clock(), self.tz))
-        self.rows = self._today()
+        with self._loading:
+            self.info = load_sync_info(self.db)
+            self.records = load_clients(self.db)
+            self.events = load_events(self.db)
+            self.route = load_route_plan(self.db, business_date(self.clock(), self.tz))
+            self.rows = self._today()
 
     def _today(self) -> list[ClientRow]:
         """Hoy's rows: by priority, or in the planned order once a route is chosen."""
@@ -289,10 +293,11 @@ class AppState:
         """A new GPS reading: distances on Hoy, and the visit form keeps its best fix. Only Hoy
         is redrawn for it: elsewhere a redraw would take the focus from a field being typed in
         (the visit screen updates its GPS line in place)."""
-        self.position = fix
-        if fix is not None and self.screen == "visit":
-            self.visit.offer_fix(fix)
-        self.rows = self._today()
+        with self._loading:
+            self.position = fix
+            if fix is not None and self.screen == "visit":
+                self.visit.offer_fix(fix)
+            self.rows = self._today()
         if self.screen == "today":
             self.notify()
 

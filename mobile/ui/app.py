@@ -35,17 +35,19 @@ def builders(default_server: str) -> dict[Screen, Callable[[Ctx], Body]]:
 def on_loop(page: ft.Page, draw: Callable[[], None]) -> Callable[[], None]:
     """`draw` on the page's event loop, whichever thread asks: a sync (a tap's, in a worker
     thread, or the background one) must not rebuild the view while a tap is rebuilding it."""
-    loop = page.session.connection.loop
 
     async def later() -> None:
         draw()
 
     def call() -> None:
+        connection = page.session.connection
+        if connection is None:  # the session ended (a closed tab): nothing to draw on
+            return
         try:
             here = asyncio.get_running_loop()
         except RuntimeError:
             here = None
-        if here is loop:
+        if here is connection.loop:
             draw()
         else:
             page.run_task(later)

@@ -72,9 +72,9 @@ class Ctx:
         self.state.planning = True  # the button turns into a progress line at once
         self.state.notify()
         fix = await self.location.best_fix(PLAN_GPS_WAIT_S)
-        if fix is not None:
-            self.state.position = fix
         self.state.planning = False
+        if fix is not None:
+            self.state.set_position(fix)
         await asyncio.to_thread(self.state.plan_route)
 
     async def run_sync(self) -> None:

@@ -203,9 +203,12 @@ def run_the_day(app_url: str, server: Server) -> None:
         )
         page = context.new_page()
         open_flutter(page, app_url)
-        expect(page.locator("[flt-semantics-identifier='pending']")).to_have_text("3 sin enviar")
+        expect(page.locator("[flt-semantics-identifier='pending']")).to_have_text(
+            "3 sin enviar", timeout=30_000
+        )
         first_stop = page.locator("[flt-semantics-identifier^='client-']").first
-        expect(first_stop).to_contain_text(" km")  # the GPS fix arrived: distances shown
+        # The GPS fix arrived: distances shown (metres for the nearest, km further away).
+        expect(first_stop).to_contain_text(re.compile(r"\d (m|km)\b"), timeout=30_000)
         page.get_by_role("tab", name="Sincronizar").click()
         counts = page.locator("[flt-semantics-identifier='sync-counts']")
         expect(counts).to_contain_text("Pendientes 3")

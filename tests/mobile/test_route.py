@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +34,7 @@ from mobile.state.route import NO_LOCATION
 from server.db.models import RoutePlan
 from shared.contact_rules import load_rules
 from shared.geo import Fix, Point
+from shared.routing import Plan, PlanRequest, plan_route
 from sync.protocol import NO_CLIENT, PushRequest
 from tests.mobile.conftest import MORNING
 from tests.mobile.fake_server import FakeServer
@@ -301,3 +303,16 @@ def test_the_real_server_keeps_the_plan_once(
     with phone.db() as local:
         (row,) = local.scalars(select(OutboxRow)).all()
     assert (row.state, row.client_id) == ("acked", NO_CLIENT_ID)
+
+
+def test_a_stop_listed_twice_by_the_planner_is_visited_once(db: sessionmaker[Session]) -> None:
+    ids = shops(db)
+
+    def stutters(request: PlanRequest) -> Plan:
+        plan = plan_route(request)
+        return replace(plan, order=(*plan.order, plan.order[0]))
+
+    app = planner_app(db, planner=stutters)
+    assert app.plan_route()
+    assert app.route is not None and app.route.order == (ids["A"], ids["B"], ids["C"])
+    assert [r.stop_no for r in app.rows] == [1, 2, 3]
