@@ -244,6 +244,7 @@ def weekly_workbook(report: WeeklyManagementReport) -> bytes:
             ],
             title="Visitas marcadas",
             subtitle=subtitle,
+            notes=_flagged_note(report),
         ),
         Sheet(
             "Clientes en riesgo",
@@ -271,6 +272,18 @@ def weekly_workbook(report: WeeklyManagementReport) -> bytes:
     return _with_bar_chart(workbook_bytes(sheets), len(report.collectors))
 
 
+def _flagged_note(report: WeeklyManagementReport) -> list[str]:
+    more = report.flagged_visits_total - len(report.flagged_visits)
+    if more <= 0:
+        return []
+    return [
+        f"Se listan las primeras {len(report.flagged_visits)} de "
+        f"{report.flagged_visits_total} visitas marcadas; todas: "
+        f"/v1/reports/flagged-visits?from={report.monday.isoformat()}"
+        f"&to={report.sunday.isoformat()}&format=xlsx"
+    ]
+
+
 def _with_bar_chart(content: bytes, rows: int) -> bytes:
     """Add a clustered bar chart of the chart sheet's Visitas and Contactos efectivos columns.
     The sheet's table starts under its title, subtitle and a blank row (header on row 4)."""
@@ -294,8 +307,7 @@ def _with_bar_chart(content: bytes, rows: int) -> bytes:
     return out.getvalue()
 
 
-# A printed page holds a readable chart of this many bars and a list of this many visits; the
-# XLSX carries everything.
+# A printed page holds a readable chart of this many bars and a list of this many visits.
 PDF_CHART_BARS: Final = 15
 PDF_FLAGGED_ROWS: Final = 40
 
@@ -430,11 +442,11 @@ def weekly_pdf(
                 for v in report.flagged_visits[:PDF_FLAGGED_ROWS]
             ],
         )
-        more = len(report.flagged_visits) - PDF_FLAGGED_ROWS
+        more = report.flagged_visits_total - min(PDF_FLAGGED_ROWS, len(report.flagged_visits))
         if more > 0:
             pdf.paragraph(
-                f"... y {format_number(more, locale)} más: la lista completa está en el XLSX "
-                "de este informe."
+                f"... y {format_number(more, locale)} más: la lista completa está en el informe "
+                "de visitas marcadas (/v1/reports/flagged-visits)."
             )
     else:
         pdf.paragraph("Ninguna visita marcada en la semana.")

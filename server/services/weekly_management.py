@@ -22,6 +22,9 @@ from shared.kpis import KpiFigures, LegalKpis, RiskyClient, pct
 from shared.money import ZERO
 
 TOP_RISKY: Final = 10
+# The report lists the first flagged visits of the week; every one is counted in its
+# collector's line, and GET /v1/reports/flagged-visits lists them all.
+FLAGGED_LISTED: Final = 200
 
 
 class CollectorWeekLine(BaseModel):
@@ -55,7 +58,8 @@ class WeeklyManagementReport(BaseModel):
     collectors: list[CollectorWeekLine]  # by username
     totals: CollectorWeekLine  # collector "Total"; clients_visited distinct over the team
     kpis: KpiFigures  # the team's KPIs of the week
-    flagged_visits: list[FlaggedVisit]
+    flagged_visits: list[FlaggedVisit]  # the first FLAGGED_LISTED of the week, oldest first
+    flagged_visits_total: int
     risky_clients: list[RiskyClient]
     legal: LegalKpis
     notes: list[str]
@@ -108,6 +112,7 @@ def weekly_management_report(
         line.kept_rate_pct = row.kept_rate_pct
         line.recovery_pct = row.recovery_pct
     ordered = [lines[k] for k in sorted(lines)]
+    flagged = visit_counts.flagged_visits(session, week.monday, week.sunday)
     return WeeklyManagementReport(
         week=week.label,
         monday=week.monday,
@@ -117,7 +122,8 @@ def weekly_management_report(
         collectors=ordered,
         totals=_totals(ordered, counts.totals.clients_visited, kpi.team),
         kpis=kpi.team,
-        flagged_visits=visit_counts.flagged_visits(session, week.monday, week.sunday),
+        flagged_visits=flagged[:FLAGGED_LISTED],
+        flagged_visits_total=len(flagged),
         risky_clients=kpi.risky_clients,
         legal=kpi.legal,
         notes=[

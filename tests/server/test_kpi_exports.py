@@ -1,5 +1,5 @@
-"""The weekly management PDF of a large team: charts keep the 15 highest collectors and the flagged
-visits list stops at 40 with a pointer to the XLSX, which keeps every row (no database needed)."""
+"""The weekly management files of a large team: the PDF's charts keep the 15 highest collectors
+and its flagged visits list stops at 40; both files say where the full list is (no database)."""
 
 from __future__ import annotations
 
@@ -61,6 +61,7 @@ def _report() -> WeeklyManagementReport:
         totals=CollectorWeekLine(collector="Total", visits=sum(line.visits for line in lines)),
         kpis=figures(KpiTally(), 7),
         flagged_visits=[_flagged(i) for i in range(45)],
+        flagged_visits_total=250,  # the report lists the first 200
         risky_clients=[],
         legal=LegalKpis(),
         notes=[],
@@ -73,14 +74,20 @@ def test_a_large_team_prints_the_top_bars_and_the_first_flagged_visits() -> None
     assert "Recaudo neto por gestor (los 15 más altos de 20)" in text
     assert "Contactos efectivos por gestor (los 15 más altos de 20)" in text
     assert "Cliente 039" in text and "Cliente 040" not in text
-    assert "... y 5 más: la lista completa está en el XLSX" in text
+    assert "... y 210 más: la lista completa está en el informe de visitas marcadas" in text
     assert "Ningún cliente en riesgo medio o alto." in text
 
 
-def test_the_workbook_keeps_every_flagged_visit_and_collector() -> None:
+def test_the_workbook_has_every_listed_flagged_visit_and_says_where_the_rest_are() -> None:
     book = openpyxl.load_workbook(io.BytesIO(weekly_workbook(_report())))
-    flagged = [r for r in book["Visitas marcadas"].iter_rows(min_row=5, values_only=True) if r[0]]
+    rows = list(book["Visitas marcadas"].iter_rows(min_row=5, values_only=True))
+    flagged = [r for r in rows if isinstance(r[0], datetime)]
     assert len(flagged) == 45
+    notes = [r[0] for r in rows if isinstance(r[0], str)]
+    assert notes == [
+        "Se listan las primeras 45 de 250 visitas marcadas; todas: "
+        "/v1/reports/flagged-visits?from=2026-11-09&to=2026-11-15&format=xlsx"
+    ]
     assert flagged[0][4:] == ("No encontrado", 900, 250, "lejos del cliente, GPS impreciso")
     chart_rows = list(book["Gráfico"].iter_rows(min_row=5, values_only=True))
     assert len(chart_rows) == 20

@@ -391,6 +391,7 @@ def test_weekly_management_defaults_to_the_week_just_closed(
         ("ana", "2026-11-10", ["far_from_client"]),
         ("beto", "2026-11-13", ["poor_accuracy", "outside_legal_hours"]),
     ]
+    assert body["flagged_visits_total"] == 2
     assert [c["code"] for c in body["risky_clients"]] == ["KZ"]
 
 
