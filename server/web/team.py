@@ -8,6 +8,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from server.services import kpis
 from server.services.team_week import team_week
 from server.web.charts import Series, bar_chart
 from server.web.deps import ClockDep, PageActor, SessionDep, SettingsDep
@@ -49,7 +50,21 @@ def week_page(
         ],
         title=f"Visitas de la semana {chosen.label} por gestor",
     )
-    today = business_date(clock(), settings.tz)
+    now = clock()
+    today = business_date(now, settings.tz)
+    # The week's KPIs (recovery, promises judged) up to today; none for a week not begun.
+    indicators = None
+    if chosen.monday <= today:
+        indicators = kpis.kpi_report(
+            session,
+            actor,
+            start=chosen.monday,
+            end=min(chosen.sunday, today),
+            now=now,
+            tz=settings.tz,
+            timezone=settings.timezone,
+        )
+    session.commit()
     return render(
         request,
         "week.html",
@@ -60,6 +75,7 @@ def week_page(
             "previous": chosen.shift(-1),
             "next": chosen.shift(1) if chosen.shift(1).monday <= today else None,
             "today": today,
+            "kpis": indicators,
             # A select of recent weeks in Spanish (a browser's week input speaks its own language).
             "weeks": sorted(
                 {IsoWeek.of(today).shift(-n) for n in range(12)} | {chosen}, reverse=True

@@ -57,6 +57,12 @@ class Formats:
     def short_day(self, day: dt.date) -> str:
         return f"{_WEEKDAYS[day.weekday()][:3]} {day.day:02d}/{day.month:02d}"
 
+    def pct(self, value: Decimal | None, places: int = 1) -> str:
+        """A percentage already computed: `13,3 %`; a dash when there is none."""
+        if value is None:
+            return "–"
+        return f"{formatting.format_number(round(value, places), self.locale)} %"
+
     def percent(self, part: int, whole: int) -> str:
         return "–" if whole == 0 else f"{round(100 * part / whole)} %"
 

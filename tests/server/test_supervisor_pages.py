@@ -221,6 +221,8 @@ def test_pages_of_the_day_and_week(client: TestClient, worked_day: Day, settings
     assert week.status_code == 200
     assert f"/supervisor/collectors/{username}/days/2026-11-20" in week.text
     assert "$ 200.000" in week.text and "<svg" in week.text
+    # Recovery: 200.000 paid on B's overdue invoice of the 1.500.000 overdue on Monday (A and B).
+    assert "Indicadores de la semana" in week.text and "13,3 %" in week.text
 
 
 def test_login_sets_a_strict_httponly_cookie(
