@@ -7,19 +7,23 @@ from __future__ import annotations
 import io
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from geopy.distance import geodesic
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from server.db.models import Client
+from server.db.models import Client, Device, Visit
 from server.services import visit_counts
 from shared.calendar import IsoWeek
 from shared.geo import Point
+from shared.visits import EFFECTIVE_OUTCOMES
+from sync.protocol import VISIT_OUTCOMES
 from tests.server.conftest import FakeClock, Login
 from tests.server.sync_helpers import MakeUser, Phone, event, push, register_phone, statuses
 
@@ -267,3 +271,91 @@ class TestEndpoint:
         assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_period")
         r = client.get("/v1/reports/flagged-visits", params={"from": "0", "to": "0"}, headers=h)
         assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_input")
+
+
+# --- property: the counts are a recount of the rows ---------------------------------------------
+
+FLAG_STRINGS = ("", "no_fix", "far_from_client", "outside_legal_hours,no_fix", "clock_ahead")
+VisitRow = tuple[int, int, int, str, bool, str]  # collector, client, day offset, outcome, ...
+
+
+@pytest.fixture
+def people(session: Session, make_user: MakeUser) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Three collectors, each with a device: (user id, device id)."""
+    out = []
+    for _ in range(3):
+        user = make_user("collector").user
+        device = Device(
+            user_id=user.id,
+            name="Moto G",
+            install_nonce=uuid.uuid4().hex,
+            code=uuid.uuid4().hex[:8],
+            token_hash=uuid.uuid4().hex,
+        )
+        session.add(device)
+        session.commit()
+        out.append((user.id, device.id))
+    return out
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 2),
+            st.integers(0, 3),
+            st.integers(0, 20),  # days after Monday 16 November 2026 (W47..W49)
+            st.sampled_from(VISIT_OUTCOMES),
+            st.booleans(),
+            st.sampled_from(FLAG_STRINGS),
+        ),
+        max_size=40,
+    )
+)
+def test_counts_are_a_recount(
+    session: Session, people: list[tuple[uuid.UUID, uuid.UUID]], rows: list[VisitRow]
+) -> None:
+    clients = [uuid.uuid4() for _ in range(4)]
+    first = date(2026, 11, 16)
+    moment = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)
+    savepoint = session.begin_nested()
+    try:
+        session.add_all(
+            Visit(
+                event_id=uuid.uuid4(),
+                client_id=clients[c],
+                user_id=people[u][0],
+                device_id=people[u][1],
+                device_time=moment,
+                received_at=moment,
+                outcome=outcome,
+                business_date=first + timedelta(days=d),
+                verified=verified,
+                flags=flags,
+            )
+            for u, c, d, outcome, verified, flags in rows
+        )
+        session.flush()
+        for week in (W47, W48, W49):
+            found = {
+                r.collector_id: counts(r) for r in visit_counts.weekly_visits(session, week).rows
+            }
+            for n, (user_id, _) in enumerate(people):
+                mine = [
+                    r
+                    for r in rows
+                    if r[0] == n and IsoWeek.of(first + timedelta(days=r[2])) == week
+                ]
+                assert found[user_id] == (
+                    len(mine),
+                    sum(1 for r in mine if r[3] in EFFECTIVE_OUTCOMES),
+                    sum(1 for r in mine if r[4]),
+                    len({r[1] for r in mine}),
+                    sum(1 for r in mine if r[5] not in ("", "no_fix")),
+                )
+        year = visit_counts.collector_weeks(session, people[0][0], 2026)
+        assert sum(w.visits for w in year) == sum(1 for r in rows if r[0] == 0)
+    finally:
+        savepoint.rollback()
