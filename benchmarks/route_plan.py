@@ -11,7 +11,8 @@ OR-Tools, measured in the same run on the same matrices.
 Everything runs on one core: our planner is single-threaded, VROOM gets `nb_threads=1` and
 OR-Tools is single-threaded. Times are CPU time around the call (`time.process_time()`, so a
 busy machine does not inflate them), median of the repeats, matrix building included for ours
-since the phone pays for it. The bench group
+since the phone pays for it. OR-Tools' time limit is wall clock, so on a busy machine it gets
+less than its second of CPU. The bench group
 (`uv sync --group bench`, done by `make bench`) provides elkai, pyvroom and ortools; they are
 never shipped.
 """

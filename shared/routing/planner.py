@@ -38,8 +38,9 @@ from shared.routing.tsp import path_length, solve_open_path
 
 RUIN_MAX: Final = 15  # stops removed by one ruin at most
 CHAINS: Final = 2  # independent ruin-and-recreate runs: one unlucky run matters less
-ITERATIONS_PER_STOP: Final = 40  # ruin-and-recreate iterations (over all chains) per stop
-MAX_ITERATIONS: Final = 3000
+ITERATIONS_PER_STOP: Final = 60  # ruin-and-recreate iterations (over all chains) per stop
+MAX_ITERATIONS: Final = 4500
+IDLE_MIN: Final = 250  # a half-chain stops after max(this, a third of it) idle iterations
 # Simulated annealing weighs a point of priority as this much travel: little in the first half
 # of each chain (it chases short routes, which leave room for more stops), much in the second.
 POINT_M: Final = 60.0
@@ -219,13 +220,21 @@ def _ruin_recreate(
     def cost(score: tuple[int, float]) -> float:
         return score[1] - weight * score[0]
 
-    for it in range(iterations):
-        if it == iterations // 2:  # second half: from the best, priority nearly lexicographic
+    half = max(1, iterations // 2)
+    it, idle = 0, 0
+    while it < 2 * half:
+        if it == half:  # second half: from the best, priority nearly lexicographic
             weight = POINT_M_LATE / PRIORITY_RESOLUTION
             cur, cur_score = best, best_score
             skipped = everyone - set(best)
+            idle = 0
         if not cur:
             break
+        if idle > max(IDLE_MIN, half // 3):  # this half stopped finding better routes
+            it, idle = (half, 0) if it < half else (2 * half, 0)
+            continue
+        it += 1
+        idle += 1
         new = cur[:]
         seed = rng.choice(new)
         size = rng.randint(1, min(RUIN_MAX, len(new)))
@@ -251,12 +260,13 @@ def _ruin_recreate(
             order = sorted(candidates, key=lambda i: -problem.prio[i] * (1 + 0.3 * rng.random()))
         left = _insert_all(problem, new, order, rng if rng.random() < 0.5 else None)
         score = problem.score(new)
-        temperature = hot * 0.01 ** ((2 * it / iterations) % 1.0)
+        temperature = hot * 0.01 ** (((it - 1) % half) / half)
         if _key(score) > _key(best_score):  # a new best is always taken (and polished)
             new = _improve_route(problem, new)
             best, best_score = new, problem.score(new)
             cur, cur_score = best, best_score
             skipped = everyone - set(best)
+            idle = 0
         elif cost(score) < cost(cur_score) - temperature * math.log(1.0 - rng.random()):
             skipped = (skipped - candidates) | set(left)
             cur, cur_score = new, score
