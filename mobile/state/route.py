@@ -32,9 +32,9 @@ DEFAULT_DAY_END: Final = time(18, 0)
 DEFAULT_SERVICE_MINUTES: Final = 15.0
 # The planner's improvement rounds (ruin and recreate), scaled down for a phone. Measured on the
 # five demo portfolios (57-63 clients) planned at 08:00, 11:00 and 14:00
-# (tests/mobile/measure_route_plan.py, docs/phone-app.md): a tenth of the rounds takes about
-# 100 ms of CPU instead of 520-620 ms; it found the same plan in 8 of 15 cases and at worst one
-# stop fewer (total priority 2-11 % lower) in the others. Every plan stays legal: effort bounds
+# (tests/mobile/measure_route_plan.py, docs/phone-app.md): a tenth of the rounds takes 58-131 ms
+# of CPU instead of 130-400 ms; it kept the same total priority in 6 of 15 cases and at worst
+# 5.5 % less (one stop fewer in two cases) in the others. Every plan stays legal: effort bounds
 # the search only, feasibility is checked on every insertion. RECAUDO_MOBILE_ROUTE_EFFORT=1
 # gives the server's full search on faster phones.
 PHONE_EFFORT: Final = 0.1
