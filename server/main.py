@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import FastAPI
 
 from server.api import (
@@ -23,6 +25,7 @@ from server.api.openapi import install_openapi
 from server.db.engine import make_engine, make_session_factory
 from server.settings import Settings
 from server.web import install_pages
+from shared.contact_rules import holiday_name, load_rules
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,4 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     install_pages(app)
+    # The push checks legal hours: load the rules and this year's holidays now, not in the first
+    # push (1-3 s in a cold process, while that phone's request waits).
+    holiday_name(load_rules(), datetime.now(settings.tz).date())
     return app
