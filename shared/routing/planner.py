@@ -6,9 +6,12 @@ Rules of this file:
 - a stop that cannot be visited even as the first stop is skipped with its own reason
   (shared/routing/timing.py); the rest that do not fit are skipped with `no_time`;
 - when every possible stop fits in the shortest path's order, that path is the plan (iterated
-  local search, shared/routing/tsp.py); otherwise priority-first cheapest feasible insertion,
-  then ruin-and-recreate (remove a neighbourhood or a string of stops, reinsert by priority),
-  then a swap pass that guarantees no skipped stop could replace a kept stop of lower priority;
+  local search, shared/routing/tsp.py); otherwise the best of three greedy starts (priority
+  first; most priority per second added; the same with priority squared), then ruin-and-recreate
+  in independent chains (remove a neighbourhood or a string of stops, reinsert by priority,
+  accept by simulated annealing: first chasing short routes, then priority), then a swap pass
+  that guarantees no skipped stop could replace a kept stop of lower priority, then intra-route
+  2-opt, exchange and Or-opt that keep every window;
 - feasibility of an insertion is O(1) with earliest starts forward and latest starts backward
   (waiting is allowed, so the earliest start is monotone in the arrival time);
 - deterministic: every random choice comes from a generator seeded with a digest of the request.
