@@ -22,8 +22,7 @@ from mobile.state.clients import ClientRow
 from shared.calendar import business_date, business_tz
 from shared.contact_rules import ContactRules
 from shared.geo import Point
-from shared.routing import Plan, PlanRequest, Stop
-from shared.routing.planner import solve
+from shared.routing import Plan, PlanRequest, Stop, plan_route
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ Planner = Callable[[PlanRequest], Plan]
 
 def planner_with(effort: float) -> Planner:
     def plan(request: PlanRequest) -> Plan:
-        return solve(request, effort=effort)
+        return plan_route(request, effort=effort)
 
     return plan
 

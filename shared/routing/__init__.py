@@ -12,6 +12,7 @@ Public API (everything else in the package is internal):
   Every stop left out is in `Plan.skipped` with a reason code (`REASONS`): `holiday`,
   `closed_day`, `outside_legal_hours`, `window_closed`, `day_end` (impossible even as the first
   stop) or `no_time` (the day is full of stops worth more). Deterministic for a given request.
+  `effort` (0, 1] scales the search, never the rules: the phone plans with a tenth.
 - `replan(request, position=..., at=..., done=[...]) -> Plan`: the rest of the day from where the
   collector is now, after visits, skips or delays, in one call.
 - `stop_priority(...) -> float`: a client's priority from its facts (promise due today, overdue

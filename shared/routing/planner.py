@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final
 
+from shared.errors import InvalidInput
 from shared.geo import Point
 from shared.routing.distance import distance_matrix, nearest
 from shared.routing.model import (
@@ -515,9 +516,12 @@ def _plan(
     )
 
 
-def plan_route(request: PlanRequest) -> Plan:
-    """The day's plan for a request (see the package docstring)."""
-    return solve(request)
+def plan_route(request: PlanRequest, *, effort: float = 1.0) -> Plan:
+    """The day's plan for a request (see the package docstring). `effort` in (0, 1] scales the
+    search (not the rules: every plan is legal): a slow phone plans with less."""
+    if not 0 < effort <= 1:
+        raise InvalidInput(f"effort must be in (0, 1], not {effort}", code="invalid_effort")
+    return solve(request, effort=effort)
 
 
 def replan(
@@ -526,8 +530,11 @@ def replan(
     position: Point,
     at: datetime,
     done: Collection[str] = (),
+    effort: float = 1.0,
 ) -> Plan:
     """Plan the rest of the day from where the collector is now: the stops not in `done`
     (visited, or skipped on purpose), starting at `position` at `at`."""
     remaining = tuple(s for s in request.stops if s.id not in set(done))
-    return plan_route(replace(request, start=position, start_time=at, stops=remaining))
+    return plan_route(
+        replace(request, start=position, start_time=at, stops=remaining), effort=effort
+    )

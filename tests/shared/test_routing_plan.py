@@ -235,3 +235,16 @@ def test_no_skipped_stop_could_replace_a_weaker_kept_one(req: PlanRequest) -> No
 @given(instances(max_stops=10))
 def test_same_input_same_plan(req: PlanRequest) -> None:
     assert plan_route(req) == plan_route(req)
+
+
+@settings(max_examples=30)
+@given(instances(max_stops=10))
+def test_a_phone_effort_plan_is_legal(req: PlanRequest) -> None:
+    check_plan(req, plan_route(req, effort=0.1))
+
+
+@pytest.mark.parametrize("effort", [0, -0.5, 1.01])
+def test_effort_outside_zero_to_one_is_invalid(effort: float) -> None:
+    with pytest.raises(InvalidInput) as err:
+        plan_route(request(Stop("A", NORTH_1)), effort=effort)
+    assert err.value.code == "invalid_effort"
