@@ -380,7 +380,7 @@ class AppState:
                 return False
             outcome, notes = values
             fix = self.visit.fix
-            self._write(
+            return self._write(
                 lambda: record_visit(
                     self.db,
                     client_id=self.client_id or "",
@@ -393,7 +393,6 @@ class AppState:
                 ),
                 "visit.saved",
             )
-            return True
 
     def save_promise(self) -> bool:
         with self._writing:
@@ -406,7 +405,7 @@ class AppState:
                 self.notify()
                 return False
             amount, due = values
-            self._write(
+            return self._write(
                 lambda: record_promise(
                     self.db,
                     client_id=self.client_id or "",
@@ -416,7 +415,6 @@ class AppState:
                 ),
                 "promise.saved",
             )
-            return True
 
     def review_payment(self) -> bool:
         """Validate the form and show the confirmation step; nothing is written yet."""
@@ -434,15 +432,19 @@ class AppState:
             record = self.record()
             if draft is None or record is None:
                 return False
-            receipt = record_payment(
-                self.db,
-                client_id=record.id,
-                amount=draft.amount,
-                method=draft.method,
-                reference=draft.reference or None,
-                invoice_numbers=draft.invoice_numbers or None,
-                now=self.clock(),
-            )
+            try:
+                receipt = record_payment(
+                    self.db,
+                    client_id=record.id,
+                    amount=draft.amount,
+                    method=draft.method,
+                    reference=draft.reference or None,
+                    invoice_numbers=draft.invoice_numbers or None,
+                    now=self.clock(),
+                )
+            except DomainError as exc:  # nothing was saved (a full phone): stay to retry
+                self._save_failed(exc)
+                return False
             self.receipt = ReceiptView(
                 receipt_no=receipt.receipt_no,
                 client_name=record.name,
@@ -596,13 +598,24 @@ class AppState:
             return self.t(f"sync.{self.sync_phase}", n=self.sync_count)
         return self.t("sync.running")
 
-    def _write(self, action: Callable[[], object], saved_key: str) -> None:
-        action()
+    def _write(self, action: Callable[[], object], saved_key: str) -> bool:
+        try:
+            action()
+        except DomainError as exc:  # nothing was saved (a full phone): the form stays to retry
+            self._save_failed(exc)
+            return False
         self.reload()
         self.go("client")
         self.message = self.t(saved_key)
         self.notify()
         self._recorded()
+        return True
+
+    def _save_failed(self, exc: DomainError) -> None:
+        key = f"error.{exc.code}"  # in the chosen language when the catalog has it
+        text = self.t(key)
+        self.message, self.message_is_error = (exc.message if text == key else text), True
+        self.notify()
 
     def _recorded(self) -> None:
         if self.on_recorded is not None:

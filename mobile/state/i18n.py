@@ -322,6 +322,10 @@ CATALOG: Final[dict[str, tuple[str, str]]] = {
         "No se pudo conectar con el servidor: {reason}",
         "Could not reach the server: {reason}",
     ),
+    "error.device_storage_full": (
+        "El teléfono no tiene espacio: libere espacio y vuelva a intentar",
+        "The phone is out of space: free some space and try again",
+    ),
     "error.url": (
         "Dirección inválida (http://… o https://…)",
         "Invalid address (http://… or https://…)",
