@@ -50,8 +50,12 @@ def problem_of(report: SyncReport) -> SyncProblem:
         return "busy"
     if report.error_kind == "retryable" and report.http_status is None:
         return "offline"  # connection refused, DNS, timeout: no signal or no server
-    if report.error_kind in ("reauth", "upgrade"):
-        return "reauth" if report.error_kind == "reauth" else "upgrade"
+    if report.error_kind == "reauth":
+        return "reauth"
+    if report.error_kind == "revoked":  # the server revoked this device: AppState wipes it
+        return "revoked"
+    if report.error_kind == "upgrade":
+        return "upgrade"
     return "other"
 
 
@@ -205,6 +209,8 @@ def app_main(settings: MobileSettings, default_server: str = "") -> Any:
             day_end=settings.day_end,
             service_minutes=settings.visit_minutes,
             planner=planner_with(settings.route_effort),
+            app_version=settings.app_version,
+            export_dir=folder / "exportados",  # beside the database, never wiped
         )
         background = make_background(db, settings, state)
         state.on_recorded = background.request

@@ -110,6 +110,8 @@ def failure_for(status: int, headers: Mapping[str, str], body: bytes, now: datet
     """Map a non-2xx answer to what the sync loop should do about it."""
     code, message = _error_of(body)
     message = message or f"HTTP {status}"
+    if status == 401 and code == "device_revoked":
+        return Failure("revoked", message, status, code)
     if status in (401, 403):
         return Failure("reauth", message, status, code)
     if status == 426:

@@ -2,7 +2,9 @@
 
 Every failure keeps the outbox: `retryable` is tried again later with backoff (the same request
 converges), `reauth` waits for a new login, `upgrade` for a new app, `resync` means pull from an
-empty cursor, `bad_request` is a bug on one side, reported and not retried in a loop.
+empty cursor, `bad_request` is a bug on one side, reported and not retried in a loop. `revoked`
+(401 `device_revoked`: an admin revoked this device, a lost phone) never syncs again and leads
+to the wipe (mobile.services.wiping).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Generic, Literal, TypeVar
 
 T = TypeVar("T")
 
-FailureKind = Literal["retryable", "reauth", "upgrade", "resync", "bad_request"]
+FailureKind = Literal["retryable", "reauth", "revoked", "upgrade", "resync", "bad_request"]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ clears the mirror and pulls again, once). A new `server_epoch` (the server was r
 backup) puts every retained row back to pending and clears the mirror, then pushes and pulls
 again. A `413` (a proxy with a lower body limit) halves the chunk, down to one event, for the
 rest of the cycle. Every failure leaves the outbox as it was: the next cycle retries the same rows.
+A `401 device_revoked` marks the phone revoked (mobile.services.wiping): no cycle after it sends
+anything, each one answers `error_kind="revoked"` at once.
 
 Retention of acknowledged rows runs on the server's clock: each answer's HTTP `Date` advances
 `sync_state.server_time` (never backwards), acknowledgements are stamped with it, and a completed
@@ -46,6 +48,7 @@ from mobile.services.outbox import (
 )
 from mobile.services.pulling import apply_page, checksum_mismatch, clear_mirror, resync
 from mobile.services.singleflight import single_flight
+from mobile.services.wiping import is_revoked, mark_revoked
 from sync.protocol import (
     MAX_EVENTS_PER_PUSH,
     MAX_PUSH_BYTES,
@@ -145,6 +148,12 @@ def sync_once(
 ) -> SyncReport:
     """One sync cycle. Never raises for a network or server problem: the report says what
     happened (`error_kind`), how much moved, and what is left pending."""
+    if is_revoked(db):
+        with db() as session:
+            pending = pending_count(session)
+        return SyncReport(
+            pending_left=pending, error_kind="revoked", error_message="this device was revoked"
+        )
     key, lock_file = _flight(db)
     with single_flight(key, lock_file) as mine:
         if not mine:
@@ -352,6 +361,8 @@ class _Cycle:
             purge_acked(self.db, now=server_now, keep=self.options.ack_retention)
 
     def _failed(self, failure: Failure) -> None:
+        if failure.kind == "revoked":
+            mark_revoked(self.db)
         self._fail(failure.kind, failure.message, failure.status, failure.retry_after_s)
 
     def _fail(

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from pathlib import Path
 from typing import Literal, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +29,7 @@ from mobile.services.portfolio import (
 )
 from mobile.services.recording import record_payment, record_promise, record_visit, void_payment
 from mobile.services.routes import NO_CLIENT_ID, StoredPlan, load_route_plan, record_route_plan
+from mobile.services.wiping import export_and_wipe, is_revoked, kept_rows, wipe_if_clear
 from mobile.state.clients import (
     ClientDetail,
     ClientRow,
@@ -114,7 +116,7 @@ class Enroller(Protocol):
     ) -> Enrollment: ...
 
 
-SyncProblem = Literal["", "offline", "reauth", "upgrade", "busy", "other"]
+SyncProblem = Literal["", "offline", "reauth", "revoked", "upgrade", "busy", "other"]
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,8 @@ class AppState:
     # from a field being typed in; None: a full redraw.
     on_status: Callable[[], None] | None = None
     auto_sync_minutes: int = 0  # the background sync's interval; 0: no background sync
+    app_version: str = "0.1.0"  # written into an export of pending events
+    export_dir: Path = Path("exportados")  # where exports go; never wiped (mobile.main sets it)
     # Route planning: where a plan starts without a GPS fix (web mode, tests), when the working
     # day ends, minutes per visit, and the planner (mobile.state.route).
     route_start: Point = BOGOTA
@@ -183,6 +187,8 @@ class AppState:
     auto_running: bool = False  # a background cycle is under way
     auto_problem: SyncProblem = ""  # how the last background cycle failed ("" : it completed)
     auto_at: datetime | None = None  # when the last background cycle ended
+    # The server revoked this device and events are still unsent: export them, then it wipes.
+    revoked: bool = False
     _nonce: str = field(default_factory=lambda: str(uuid.uuid4()))
     # Taps can be handled on several threads: a second tap on "save" must not record twice.
     _writing: threading.Lock = field(default_factory=threading.Lock)
@@ -200,6 +206,9 @@ class AppState:
         """Open on Hoy when the device is registered, else on the first-run screen."""
         self.reload()
         self.screen = "today" if self.info is not None else "setup"
+        if is_revoked(self.db):  # revoked in an earlier session, events were still unsent
+            self._on_revoked()
+            return
         self.notify()
 
     def reload(self) -> None:
@@ -530,6 +539,9 @@ class AppState:
 
     def sync(self) -> SyncResult | None:
         """One sync round through the injected runner; every outcome shows as a message."""
+        if self.revoked:
+            self._on_revoked()
+            return None
         if self.syncer is None:
             self.message, self.message_is_error = self.t("sync.unavailable"), True
             self.notify()
@@ -540,6 +552,9 @@ class AppState:
             result = self.syncer(self._sync_progress)
         finally:
             self.busy, self.sync_phase = False, None
+        if result.problem == "revoked":
+            self._on_revoked()
+            return result
         self.online = result.ok or result.problem in ("reauth", "upgrade", "busy")
         if result.ok:
             self.auto_problem = ""  # the line about the last automatic sync would be stale
@@ -565,6 +580,9 @@ class AppState:
         if result.problem == "busy":  # a tap's sync was running: it reports for itself
             self.notify_status()
             return
+        if result.problem == "revoked":
+            self._on_revoked()
+            return
         self.online = result.ok or result.problem in ("reauth", "upgrade")
         self.auto_problem = "" if result.ok else (result.problem or "other")
         self.auto_at = self.clock()
@@ -584,6 +602,55 @@ class AppState:
         if self.auto_problem:
             return self.t("auto.failed")
         return self.t("auto.every", n=self.auto_sync_minutes)
+
+    # --- a revoked device (lost phone) -------------------------------------------------------
+
+    def _on_revoked(self) -> None:
+        """The server revoked this device: wipe it now when nothing is unsent, else keep
+        everything and ask for an export (`export_and_wipe`)."""
+        with self._writing:  # no record is saved between the check and the wipe
+            wiped = wipe_if_clear(self.db)
+        if wiped:
+            self._first_run(self.t("revoked.wiped"))
+            return
+        self.revoked = True
+        self.reload()
+        self.screen = "sync"
+        with self.db() as session:
+            kept = kept_rows(session)
+        self.message, self.message_is_error = self.t("revoked.export", n=kept), True
+        self.notify()
+
+    def export_path(self) -> Path:
+        code = self.info.device_code if self.info else "telefono"
+        return self.export_dir / f"recaudo-pendientes-{code}-{self.clock():%Y%m%d-%H%M%S}.json"
+
+    def export_and_wipe(self, path: Path) -> int | None:
+        """Write the pending events of a revoked device to `path` (for the office to load with
+        the same push rule), then wipe the phone. None when the export failed: nothing wiped."""
+        if not self.revoked:
+            return None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with self._writing:
+                written = export_and_wipe(self.db, path, app_version=self.app_version)
+        except (OSError, ValueError, RuntimeError, DomainError) as exc:
+            self.message = self.t("revoked.export_failed", reason=str(exc)[:160])
+            self.message_is_error = True
+            self.notify()
+            return None
+        self._first_run(self.t("revoked.exported", n=written, file=path.name))
+        return written
+
+    def _first_run(self, message: str) -> None:
+        self.revoked = False
+        self.setup_server = self.setup_username = self.setup_error = ""
+        self.client_id, self.receipt, self.route = None, None, None
+        self.position, self.online = None, None
+        self.reload()
+        self.screen = "setup"
+        self.message, self.message_is_error = message, False
+        self.notify()
 
     # --- plumbing ---------------------------------------------------------------------------
 

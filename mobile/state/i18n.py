@@ -222,6 +222,27 @@ CATALOG: Final[dict[str, tuple[str, str]]] = {
         "El servidor no acepta este teléfono: pida a su supervisor que lo registre de nuevo.",
         "The server refuses this phone: ask your supervisor to register it again.",
     ),
+    "revoked.wiped": (
+        "Este teléfono fue desactivado por la empresa. Se borraron sus datos; para volver a"
+        " usarlo, regístrelo de nuevo.",
+        "This phone was deactivated by the company. Its data was erased; register it again to"
+        " use it.",
+    ),
+    "revoked.export": (
+        "Este teléfono fue desactivado por la empresa y tiene {n} registros sin enviar. Exporte"
+        " los pendientes y entregue el archivo a su supervisor; luego se borrarán los datos.",
+        "This phone was deactivated by the company and has {n} records not sent. Export the"
+        " pending records and hand the file to your supervisor; the data is erased after that.",
+    ),
+    "revoked.export_button": ("Exportar pendientes", "Export pending records"),
+    "revoked.exported": (
+        "Se exportaron {n} registros a {file} y se borraron los datos del teléfono.",
+        "{n} records were exported to {file} and the phone's data was erased.",
+    ),
+    "revoked.export_failed": (
+        "No se pudo exportar ({reason}); no se borró nada.",
+        "The export failed ({reason}); nothing was erased.",
+    ),
     "sync.upgrade": (
         "Actualice la aplicación para poder sincronizar.",
         "Update the app to be able to sync.",

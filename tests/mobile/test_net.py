@@ -90,7 +90,8 @@ def test_pull_passes_cursor_and_limit_and_accepts_a_gzip_answer() -> None:
 @pytest.mark.parametrize(
     ("handler", "kind", "status", "code", "pause"),
     [
-        (error(401, "device_revoked"), "reauth", 401, "device_revoked", None),
+        (error(401, "device_revoked"), "revoked", 401, "device_revoked", None),
+        (error(401, "invalid_token"), "reauth", 401, "invalid_token", None),
         (error(403, "device_mismatch"), "reauth", 403, "device_mismatch", None),
         (error(426, "protocol_unsupported"), "upgrade", 426, "protocol_unsupported", None),
         (error(409, "resync_required"), "resync", 409, "resync_required", None),

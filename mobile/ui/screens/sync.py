@@ -21,6 +21,9 @@ def build(ctx: Ctx) -> Body:
     async def sync(_: Any) -> None:
         await ctx.run_sync()
 
+    def export(_: Any) -> None:  # a revoked phone: export the unsent events, then it wipes
+        state.export_and_wipe(state.export_path())
+
     controls: list[ft.Control] = [
         text(
             t("sync.last", when=t.datetime(last, state.tz)) if last else t("sync.never"), bold=True
@@ -45,6 +48,8 @@ def build(ctx: Ctx) -> Body:
             tagged("sync-progress", text(state.sync_status())),
             ft.ProgressBar(color=th.ACCENT),
         ]
+    elif state.revoked:
+        controls.append(row(primary(t("revoked.export_button"), export, icon=ft.Icons.SAVE_ALT)))
     else:
         controls.append(row(primary(t("sync.button"), sync, icon=ft.Icons.SYNC)))
     if not overview.rows:
