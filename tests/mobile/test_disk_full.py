@@ -7,12 +7,13 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,12 +23,16 @@ from mobile.services.device import sync_state
 from mobile.services.pulling import apply_page
 from mobile.services.recording import record_payment, record_promise, record_visit
 from mobile.services.syncing import SyncOptions, sync_once
+from server.db.models import Client, InboundEvent, LedgerEntry
 from sync.protocol import PullResponse
 from tests.mobile.conftest import MORNING
 from tests.mobile.fake_server import FakeServer
+from tests.mobile.live import enroll, mirror_view, server_view
 from tests.mobile.pages import checksum_of, page, put
 from tests.mobile.test_state_app import make_app
 from tests.mobile.test_state_clients import add_client
+from tests.mobile.test_sync_live import portfolio
+from tests.server.sync_helpers import MakeUser, check_invariants
 
 UNLIMITED = 1_073_741_823
 CLIENT = str(uuid.uuid4())
@@ -276,4 +281,49 @@ def test_a_pull_on_a_full_phone_is_not_half_applied_and_converges_later(
     expected = {c.id: c.version for c in server.pages["c1"].changes}
     assert (snapshot(db)[2], mirror(db)) == ("c2", expected)
     assert len(server.recorded) == len(before_outbox)  # each event recorded once
+    assert integrity(tmp_path / "phone.db") == [("ok",)]
+
+
+def test_payments_around_a_full_phone_reach_the_real_ledger_once(
+    client: TestClient,
+    session: Session,
+    make_user: MakeUser,
+    make_client: Callable[..., Client],
+    tmp_path: Path,
+) -> None:
+    login = make_user("collector")
+    phone = enroll(client, login, tmp_path / "phone.db")
+    shop, *_ = portfolio(session, make_client, login)
+    assert phone.sync().ok
+    disk = Disk(phone.db)
+
+    def pay(db: sessionmaker[Session]) -> str:
+        return record_payment(
+            db, client_id=shop.id, amount=Decimal("1000"), method="cash", now=datetime.now(UTC)
+        ).event_id
+
+    disk.fill()
+    saved, _ = record_until_full(phone.db, pay)
+    disk.free()
+    retried = pay(phone.db)
+    report = phone.sync()
+    assert (report.ok, report.pushed, report.pending_left) == (True, len(saved) + 1, 0)
+
+    session.expire_all()
+    events = session.scalars(
+        select(InboundEvent)
+        .where(InboundEvent.device_id == uuid.UUID(phone.device_id))
+        .order_by(InboundEvent.device_seq)
+    ).all()
+    assert [str(e.event_id) for e in events] == [*saved, retried]
+    assert [e.device_seq for e in events] == list(range(1, len(saved) + 2))  # no receipt gap
+    entries = session.scalars(
+        select(LedgerEntry).where(LedgerEntry.event_id.in_([e.event_id for e in events]))
+    ).all()
+    assert len(entries) == len(events)  # each payment in the ledger exactly once
+    found = session.get(Client, shop.id)
+    assert found is not None
+    assert found.balance == Decimal("100000.00") - 1000 * (len(saved) + 1)
+    check_invariants(session)
+    assert mirror_view(phone.db) == server_view(session, login.user.id)
     assert integrity(tmp_path / "phone.db") == [("ok",)]
