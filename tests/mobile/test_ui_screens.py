@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import flet as ft
@@ -182,3 +183,22 @@ def _labels(view: ft.View) -> str:
     return "\n".join(
         str(c.content) for c in walk(view) if isinstance(c, BUTTONS) and isinstance(c.content, str)
     )
+
+
+def test_a_revoked_phone_with_unsent_records_offers_the_export_that_wipes(
+    app: AppState, tmp_path: Path
+) -> None:
+    prepare(app, "receipt")  # one payment, pending
+    app.export_dir = tmp_path / "exportados"
+    app.revoked = True
+    sync, _ = screen_of(app, "sync")
+    (button,) = [c for c in walk(sync) if isinstance(c, ft.FilledButton)]
+    assert button.content == "Exportar pendientes"
+    assert "Sincronizar ahora" not in _texts(sync)
+
+    tap: Any = button.on_click
+    tap(None)
+
+    assert app.screen == "setup" and app.info is None
+    (exported,) = (tmp_path / "exportados").iterdir()
+    assert exported.name.startswith("recaudo-pendientes-K7Q-")
