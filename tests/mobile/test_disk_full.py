@@ -165,6 +165,32 @@ def test_a_record_on_a_full_phone_rolls_back_whole_and_saves_once_space_is_back(
     assert integrity(tmp_path / "phone.db") == [("ok",)]
 
 
+def test_a_full_disk_at_commit_rolls_back_too(
+    monkeypatch: pytest.MonkeyPatch, db: sessionmaker[Session]
+) -> None:
+    """With WAL, a real full disk may first show at COMMIT (the WAL frames are written then);
+    SQLite keeps the transaction open, and leaving `db.begin()` rolls it back. The COMMIT fails
+    here as SQLite reports it (SQLITE_FULL, transaction still active)."""
+    record_payment(db, client_id=CLIENT, amount=Decimal("1000"), method="cash", now=MORNING)
+    dialect = db.kw["bind"].dialect
+
+    def full_at_commit(_dbapi_connection: Any) -> None:
+        error = sqlite3.OperationalError("database or disk is full")
+        error.sqlite_errorcode = sqlite3.SQLITE_FULL  # type: ignore[attr-defined]
+        raise error
+
+    monkeypatch.setattr(dialect, "do_commit", full_at_commit)
+    with pytest.raises(StorageFull):
+        record_payment(db, client_id=CLIENT, amount=Decimal("2000"), method="cash", now=MORNING)
+    monkeypatch.undo()
+    outbox, next_seq, _ = snapshot(db)
+    assert [row[1] for row in outbox] == [1] and next_seq == 2
+    retried = record_payment(
+        db, client_id=CLIENT, amount=Decimal("2000"), method="cash", now=MORNING
+    )
+    assert retried.receipt_no == "K7Q-000002"
+
+
 def test_the_app_keeps_the_confirmed_payment_on_screen_with_a_clear_message(
     db: sessionmaker[Session],
 ) -> None:
