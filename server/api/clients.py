@@ -35,7 +35,7 @@ def list_clients(
     ] = None,
     q: Annotated[str | None, Query(max_length=100, description="code, name or tax id")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> ClientPage:
     """Clients ordered by code; a collector only ever gets their own."""
     return clients.list_clients(
