@@ -32,7 +32,7 @@ def clients_page(
     clock: ClockDep,
     q: Annotated[str, Query(max_length=100)] = "",
     collector: Annotated[str, Query(max_length=64)] = "",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     done: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
     found = clients.list_clients(
