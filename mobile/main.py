@@ -182,15 +182,17 @@ def app_main(settings: MobileSettings, default_server: str = "") -> Any:
             except Exception:  # web without the Web Share API: the clipboard still works
                 await ft.Clipboard().set(text)
 
-        async def share_pdf(name: str, data: bytes) -> bool:
+        async def share_file(name: str, data: bytes, mime_type: str) -> bool:
             try:
                 await ft.Share().share_files(
-                    [ft.ShareFile.from_bytes(data, mime_type="application/pdf", name=name)],
-                    title=name,
+                    [ft.ShareFile.from_bytes(data, mime_type=mime_type, name=name)], title=name
                 )
             except Exception:  # no share sheet here (a browser without file sharing)
                 return False
             return True
+
+        async def share_pdf(name: str, data: bytes) -> bool:
+            return await share_file(name, data, "application/pdf")
 
         async def open_url(url: str) -> None:
             await ft.UrlLauncher().launch_url(url)
@@ -221,6 +223,7 @@ def app_main(settings: MobileSettings, default_server: str = "") -> Any:
             location=location_source(page),
             share_text=share_text,
             share_pdf=share_pdf,
+            share_file=share_file,
             open_url=open_url,
             tile_url=settings.tile_url,
         )

@@ -37,6 +37,9 @@ class Ctx:
     share_text: Callable[[str], Awaitable[None]]
     share_pdf: Callable[[str, bytes], Awaitable[bool]]  # (file name, bytes) -> shared?
     open_url: Callable[[str], Awaitable[None]]
+    # (file name, bytes, MIME type) -> shared? A revoked phone's export goes through it: the
+    # file itself sits in app-private storage the collector cannot open.
+    share_file: Callable[[str, bytes, str], Awaitable[bool]] | None = None
     tile_url: str = ""  # map tiles ({z}/{x}/{y}); empty: no tiles, the map still draws
     gps_form: object | None = None  # the visit form a GPS wait was started for
     nav: ft.NavigationBar | None = None  # kept across redraws (see navigation())

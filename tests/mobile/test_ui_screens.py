@@ -3,8 +3,9 @@ at least 48 px high, its texts are at least 12 px, and the words the collector n
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,11 @@ def app(db: sessionmaker[Session]) -> AppState:
     return state
 
 
-def screen_of(app: AppState, screen: Screen) -> tuple[ft.View, FakePage]:
+def screen_of(
+    app: AppState,
+    screen: Screen,
+    share_file: Callable[[str, bytes, str], Awaitable[bool]] | None = None,
+) -> tuple[ft.View, FakePage]:
     page = FakePage()
     ctx = Ctx(
         page=page,  # type: ignore[arg-type]
@@ -80,6 +85,7 @@ def screen_of(app: AppState, screen: Screen) -> tuple[ft.View, FakePage]:
         share_text=_nothing,
         share_pdf=_not_shared,
         open_url=_nothing,
+        share_file=share_file,
     )
     app.screen = screen
     return build_view(ctx, builders("http://srv")[screen](ctx)), page
@@ -191,14 +197,21 @@ def test_a_revoked_phone_with_unsent_records_offers_the_export_that_wipes(
     prepare(app, "receipt")  # one payment, pending
     app.export_dir = tmp_path / "exportados"
     app.revoked = True
-    sync, _ = screen_of(app, "sync")
+    shared: list[tuple[str, bytes, str]] = []
+
+    async def share_file(name: str, data: bytes, mime_type: str) -> bool:
+        shared.append((name, data, mime_type))
+        return True
+
+    sync, _ = screen_of(app, "sync", share_file)
     (button,) = [c for c in walk(sync) if isinstance(c, ft.FilledButton)]
     assert button.content == "Exportar pendientes"
     assert "Sincronizar ahora" not in _texts(sync)
 
     tap: Any = button.on_click
-    tap(None)
+    asyncio.run(tap(None))
 
     assert app.screen == "setup" and app.info is None
     (exported,) = (tmp_path / "exportados").iterdir()
     assert exported.name.startswith("recaudo-pendientes-K7Q-")
+    assert shared == [(exported.name, exported.read_bytes(), "application/json")]

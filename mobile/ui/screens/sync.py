@@ -21,8 +21,12 @@ def build(ctx: Ctx) -> Body:
     async def sync(_: Any) -> None:
         await ctx.run_sync()
 
-    def export(_: Any) -> None:  # a revoked phone: export the unsent events, then it wipes
-        state.export_and_wipe(state.export_path())
+    async def export(_: Any) -> None:
+        """A revoked phone: export the unsent events, it wipes, then the file goes to the share
+        sheet (kept in exportados/ either way)."""
+        path = state.export_path()
+        if state.export_and_wipe(path) is not None and ctx.share_file is not None:
+            await ctx.share_file(path.name, path.read_bytes(), "application/json")
 
     controls: list[ft.Control] = [
         text(
