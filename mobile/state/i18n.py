@@ -229,10 +229,12 @@ CATALOG: Final[dict[str, tuple[str, str]]] = {
         " use it.",
     ),
     "revoked.export": (
-        "Este teléfono fue desactivado por la empresa y tiene {n} registros sin enviar. Exporte"
-        " los pendientes y entregue el archivo a su supervisor; luego se borrarán los datos.",
-        "This phone was deactivated by the company and has {n} records not sent. Export the"
-        " pending records and hand the file to your supervisor; the data is erased after that.",
+        "Este teléfono fue desactivado por la empresa y tiene {n} registros sin cerrar"
+        " (pendientes, retenidos o en conflicto). Exporte los pendientes y entregue el archivo a"
+        " su supervisor; luego se borrarán los datos.",
+        "This phone was deactivated by the company and has {n} records not settled (pending,"
+        " held or in conflict). Export the pending records and hand the file to your supervisor;"
+        " the data is erased after that.",
     ),
     "revoked.export_button": ("Exportar pendientes", "Export pending records"),
     "revoked.exported": (
