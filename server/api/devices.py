@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, Field, StringConstraints
+from fastapi import APIRouter, Depends, Request, Response, status
+from pydantic import BaseModel, Field, RootModel, StringConstraints
 
-from server.api.deps import ActorDep, ClockDep, SessionDep, UserActorDep
+from server.api.deps import ActorDep, ClockDep, SessionDep, SettingsDep, UserActorDep
+from server.api.openapi import raw_json_body
 from server.db.models import Device
 from server.repositories import users as users_repo
-from server.services import devices
+from server.services import devices, event_files
+from server.services.event_files import EventFileResult
+from shared.errors import InvalidInput, TooLarge
+from sync.protocol import PushRequest
 
 router = APIRouter(prefix="/v1/devices", tags=["devices"])
 
@@ -95,3 +100,49 @@ def revoke(
     session.commit()
     owner = users_repo.get_user(session, device.user_id)
     return DeviceOut.of(device, owner.username if owner else "")
+
+
+async def read_event_file(request: Request, settings: SettingsDep) -> object:
+    """The posted file as JSON, read with a cap (the ledger import's) before it is parsed."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > settings.max_import_bytes:
+            raise TooLarge(
+                f"the file is larger than {settings.max_import_bytes} bytes",
+                code="payload_too_large",
+            )
+        chunks.append(chunk)
+    try:
+        return json.loads(b"".join(chunks))
+    except (ValueError, RecursionError) as exc:
+        raise InvalidInput("the file is not valid JSON", code="invalid_json") from exc
+
+
+class ExportedEvents(RootModel[list[PushRequest]]):
+    """The file the app's "Exportar pendientes" writes: push requests, in order."""
+
+
+@router.post(
+    "/{device_id}/events",
+    openapi_extra=raw_json_body(ExportedEvents),
+    responses={
+        413: {"description": "`payload_too_large`: over the import size limit"},
+        422: {"description": "`invalid_json`, `invalid_event_file`, `device_mismatch`"},
+    },
+)
+def import_events(
+    device_id: uuid.UUID,
+    data: Annotated[object, Depends(read_event_file)],
+    actor: ActorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> EventFileResult:
+    """A phone's exported pending events (the app's "Exportar pendientes" file), posted by a
+    supervisor or admin when the phone cannot push them itself, even after it was revoked. Each
+    event is recorded once, by the same rule as a push; posting the file again changes nothing."""
+    return event_files.import_event_file(
+        session, actor, device_id, data, now=clock(), tz=settings.tz
+    )

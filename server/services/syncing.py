@@ -43,7 +43,13 @@ class _New:
 
 
 def push_and_commit(
-    session: Session, actor: Actor, inbound: InboundPush, *, now: datetime, tz: tzinfo
+    session: Session,
+    actor: Actor,
+    inbound: InboundPush,
+    *,
+    now: datetime,
+    tz: tzinfo,
+    revoked_ok: bool = False,
 ) -> PushResponse:
     """`push` in its own transaction, committed.
 
@@ -57,7 +63,7 @@ def push_and_commit(
     retries the same events (sync-protocol.md), never a 500."""
     for attempt in (1, 2):
         try:
-            response = push(session, actor, inbound, now=now, tz=tz)
+            response = push(session, actor, inbound, now=now, tz=tz, revoked_ok=revoked_ok)
             session.commit()
             return response
         except IntegrityError:
@@ -86,9 +92,17 @@ def _sqlstate(exc: DBAPIError) -> str | None:
 
 
 def push(
-    session: Session, actor: Actor, inbound: InboundPush, *, now: datetime, tz: tzinfo
+    session: Session,
+    actor: Actor,
+    inbound: InboundPush,
+    *,
+    now: datetime,
+    tz: tzinfo,
+    revoked_ok: bool = False,
 ) -> PushResponse:
-    device_id = _check_device(session, actor, inbound)
+    """`revoked_ok`: the events come from the office (a revoked phone's exported outbox,
+    `server/services/event_files.py`), not from the device's own token."""
+    device_id = _check_device(session, actor, inbound, revoked_ok=revoked_ok)
     received = [(r, inbound_content_hash(r)) for r in inbound.events]
     known = events_repo.known_events(session, {r.event_id for r, _ in received})
     # Classify in chunk order: the first content seen for an id (before or in this chunk) is the
@@ -126,7 +140,9 @@ def push(
     return PushResponse(server_epoch=current_server_epoch(session, now=now), results=results)
 
 
-def _check_device(session: Session, actor: Actor, inbound: InboundPush) -> uuid.UUID:
+def _check_device(
+    session: Session, actor: Actor, inbound: InboundPush, *, revoked_ok: bool = False
+) -> uuid.UUID:
     if actor.device_id is None:
         raise Unauthenticated("sync needs a device token", code="device_token_required")
     if inbound.device_id != actor.device_id:
@@ -134,7 +150,8 @@ def _check_device(session: Session, actor: Actor, inbound: InboundPush) -> uuid.
             "the device_id in the body is not the device of this token", code="device_mismatch"
         )
     device = events_repo.lock_device(session, actor.device_id)
-    if device is None or device.revoked_at is not None or device.user_id != actor.user_id:
+    revoked = device is not None and device.revoked_at is not None and not revoked_ok
+    if device is None or revoked or device.user_id != actor.user_id:
         raise Unauthenticated("this device is not registered", code="device_revoked")
     return device.id
 

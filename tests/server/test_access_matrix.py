@@ -134,6 +134,14 @@ ROUTES: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/v1/devices"): Access(ANYONE, filtered_by="device"),
     ("POST", "/v1/devices/{device_id}/revoke"): Access(ADMIN),
+    ("POST", "/v1/devices/{device_id}/events"): Access(
+        OFFICE,
+        sample=lambda w: {
+            "json": [
+                {"protocol": 1, "device_id": w.own_device, "app_version": "1.0.0", "events": []}
+            ]
+        },
+    ),
     # clients (a collector's list is filtered, not refused; a statement is office + own)
     ("GET", "/v1/clients"): Access(ANYONE, filtered_by="client"),
     ("GET", "/v1/clients/{client_id}"): Access(ANYONE),
