@@ -59,12 +59,12 @@ bench: $(VENV)/.synced
 	$(BIN)/uv sync --frozen --inexact --quiet --group bench
 	RECAUDO_BENCH_POSTGRES_URL=$(RECAUDO_BENCH_POSTGRES_URL) $(BIN)/python -m benchmarks
 
-# The property-based tests with many more examples, and the kill -9 crash loop with 300 kills per
+# The property-based tests with many more examples, and the kill -9 crash loop with 1,000 kills per
 # engine (make test runs a short version of both); -rP prints the crash loop's invariant report.
 RECAUDO_CHAOS_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/recaudo_chaos
 chaos: $(VENV)/.synced
 	RECAUDO_TEST_POSTGRES_URL=$${RECAUDO_TEST_POSTGRES_URL:-$(RECAUDO_CHAOS_POSTGRES_URL)} \
-	RECAUDO_CHAOS_KILLS=300 HYPOTHESIS_PROFILE=chaos \
+	RECAUDO_CHAOS_KILLS=1000 HYPOTHESIS_PROFILE=chaos \
 	$(BIN)/python -m pytest -q -rP -n 2 tests/shared tests/sync tests/server tests/mobile tests/chaos
 
 clean:
