@@ -2,7 +2,7 @@
 PostgreSQL: after healing, every invariant of the sync protocol holds.
 
 `make test` runs a short loop (RECAUDO_CHAOS_KILLS, default 8 kills per engine); `make chaos`
-runs at least 300 per engine."""
+runs 1,000 per engine."""
 
 from __future__ import annotations
 
