@@ -165,10 +165,11 @@ def test_revoked_device_keeps_its_outbox_and_writes_nothing(case: Case) -> None:
     assert r.status_code == 200, r.text
     before = written_counts(case.session)
     report = sync(case.beto, chunk=200)
-    assert (report.error_kind, report.http_status) == ("reauth", 401)
+    # Revoked, not "log in again": the app stops syncing and wipes only once these are exported.
+    assert (report.error_kind, report.http_status) == ("revoked", 401)
     assert written_counts(case.session) == before
     with case.beto.db() as s:
-        assert pending_count(s) == 2  # never dropped: re-registering pushes them
+        assert pending_count(s) == 2  # never dropped: exported, then posted by the office
     case.check()
 
 
