@@ -30,6 +30,17 @@ LEVEL_NAMES: Final = {"alto": "Alto", "medio": "Medio", "bajo": "Bajo"}
 CHART_SHEET: Final = "Gráfico"
 
 # (header, kind, field of KpiFigures)
+# The promise columns both tables share: made, due and what became of them.
+_PROMISE_COLUMNS: Final[tuple[tuple[str, Kind, str], ...]] = (
+    ("Promesas hechas", "int", "promises_made"),
+    ("Promesas que vencen", "int", "promises_due"),
+    ("Cumplidas", "int", "promises_kept"),
+    ("Parciales", "int", "promises_partial"),
+    ("Incumplidas", "int", "promises_broken"),
+    ("Pendientes", "int", "promises_pending"),
+    ("Cumplimiento", "percent", "kept_rate_pct"),
+)
+
 KPI_COLUMNS: Final[tuple[tuple[str, Kind, str], ...]] = (
     ("Vencido al inicio", "money", "overdue_at_start"),
     ("Facturas vencidas al inicio", "int", "overdue_invoices_at_start"),
@@ -44,13 +55,7 @@ KPI_COLUMNS: Final[tuple[tuple[str, Kind, str], ...]] = (
     ("Visitas por semana", "decimal", "visits_per_week"),
     ("Contactos efectivos por semana", "decimal", "effective_contacts_per_week"),
     ("Verificadas", "percent", "verified_share_pct"),
-    ("Promesas hechas", "int", "promises_made"),
-    ("Promesas que vencen", "int", "promises_due"),
-    ("Cumplidas", "int", "promises_kept"),
-    ("Parciales", "int", "promises_partial"),
-    ("Incumplidas", "int", "promises_broken"),
-    ("Pendientes", "int", "promises_pending"),
-    ("Cumplimiento", "percent", "kept_rate_pct"),
+    *_PROMISE_COLUMNS,
 )
 
 
@@ -174,13 +179,7 @@ WEEK_COLUMNS: Final[tuple[tuple[str, Kind, str], ...]] = (
     ("Recaudado", "money", "collected"),
     ("Anulado", "money", "voided"),
     ("Recaudo neto", "money", "net_collected"),
-    ("Promesas hechas", "int", "promises_made"),
-    ("Promesas que vencen", "int", "promises_due"),
-    ("Cumplidas", "int", "promises_kept"),
-    ("Parciales", "int", "promises_partial"),
-    ("Incumplidas", "int", "promises_broken"),
-    ("Pendientes", "int", "promises_pending"),
-    ("Cumplimiento", "percent", "kept_rate_pct"),
+    *_PROMISE_COLUMNS,
     ("Recuperación de su cartera", "percent", "recovery_pct"),
 )
 

@@ -3,7 +3,7 @@ the same services and files as the API's `?format=` answers."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -22,6 +22,7 @@ from server.web.deps import ClockDep, PageActor, SessionDep, SettingsDep
 from server.web.routing import PageRoute
 from server.web.templating import render
 from shared.calendar import IsoWeek, business_date
+from shared.clients import IsoDate
 
 router = APIRouter(prefix="/supervisor", route_class=PageRoute, include_in_schema=False)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -108,8 +109,8 @@ def kpis_file(
     session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,
-    start: Annotated[date, Query(alias="from")],
-    end: Annotated[date, Query(alias="to")],
+    start: Annotated[IsoDate, Query(alias="from")],
+    end: Annotated[IsoDate, Query(alias="to")],
 ) -> Response:
     report = kpis.kpi_report(
         session,
@@ -133,8 +134,8 @@ def commissions_file(
     session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,
-    start: Annotated[date, Query(alias="from")],
-    end: Annotated[date, Query(alias="to")],
+    start: Annotated[IsoDate, Query(alias="from")],
+    end: Annotated[IsoDate, Query(alias="to")],
 ) -> Response:
     """The payroll export (XLSX) or the collectors' commission statements (PDF)."""
     rules = commission_statements.load_commission_rules(settings.commission_rules_path)
