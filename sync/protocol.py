@@ -154,10 +154,72 @@ class RoutePlanned(WireModel):
     distance_m: Annotated[float, Field(ge=0, le=10_000_000)] | None = None
 
 
+# --- collections work beyond the visit (issue 7) ---------------------------------------------
+
+MAX_INSTALLMENTS: Final = 60
+
+
+class Installment(WireModel):
+    due_date: IsoDate
+    amount: PositiveMoney
+
+
+class AgreementProposed(WireModel):
+    """An installment plan the client accepted in the field; the office approves or rejects it.
+    The server keeps it under the event's id (the agreement's id is the event_id)."""
+
+    installments: tuple[Installment, ...] = Field(min_length=1, max_length=MAX_INSTALLMENTS)
+    notes: Annotated[str, Field(max_length=2000)] = ""
+    visit_event_id: uuid.UUID | None = None
+
+
+DisputeKind = Literal["dispute", "return"]  # glosa | devolución
+# Concept groups of the Colombian health-sector glosa manual (facturación, tarifas, soportes,
+# autorización, cobertura, pertinencia), plus returns and anything else.
+DisputeReason = Literal[
+    "billing", "tariffs", "supports", "authorization", "coverage", "pertinence", "return", "other"
+]
+DISPUTE_REASONS: Final[tuple[DisputeReason, ...]] = get_args(DisputeReason)
+
+
+class DisputeOpened(WireModel):
+    """The client objects to (part of) an invoice; the office accepts (credit note) or rejects."""
+
+    invoice_number: Label
+    amount: PositiveMoney
+    kind: DisputeKind = "dispute"
+    reason_code: DisputeReason
+    notes: Annotated[str, Field(max_length=2000)] = ""
+    visit_event_id: uuid.UUID | None = None
+
+
+HandoverMethod = Literal["bank_deposit", "office"]
+MAX_HANDOVER_PAYMENTS: Final = 500
+
+
+class CashHandedOver(WireModel):
+    """Cash a collector deposited (bank reference) or handed to the office, naming the cash
+    payments (their event ids) it covers. A supervisor confirms it; if the payments do not add up
+    to `amount`, it is still recorded, held for review."""
+
+    amount: PositiveMoney
+    method: HandoverMethod
+    bank_reference: ShortText = ""
+    deposited_on: IsoDate
+    payment_event_ids: tuple[uuid.UUID, ...] = Field(min_length=1, max_length=MAX_HANDOVER_PAYMENTS)
+
+
 # --- the event envelope ---------------------------------------------------------------------
 
 EventType = Literal[
-    "visit.recorded", "promise.made", "payment.collected", "payment.voided", "route.planned"
+    "visit.recorded",
+    "promise.made",
+    "payment.collected",
+    "payment.voided",
+    "route.planned",
+    "agreement.proposed",
+    "dispute.opened",
+    "cash.handed_over",
 ]
 EVENT_TYPES: Final[tuple[EventType, ...]] = get_args(EventType)
 # The newest payload version this code understands, per type. A newer one from a phone means
@@ -194,8 +256,8 @@ class PaymentVoidedEvent(_Envelope):
 
 
 NO_CLIENT: Final = uuid.UUID(int=0)
-"""The `client_id` of an event about no single client (`route.planned`): the envelope keeps one
-shape for every type, so both sides store and dedup every event the same way."""
+"""The `client_id` of an event about no single client (`route.planned`, `cash.handed_over`): the
+envelope keeps one shape for every type, so both sides store and dedup every event the same way."""
 
 
 class RoutePlannedEvent(_Envelope):
@@ -203,12 +265,30 @@ class RoutePlannedEvent(_Envelope):
     payload: RoutePlanned
 
 
+class AgreementProposedEvent(_Envelope):
+    type: Literal["agreement.proposed"] = "agreement.proposed"
+    payload: AgreementProposed
+
+
+class DisputeOpenedEvent(_Envelope):
+    type: Literal["dispute.opened"] = "dispute.opened"
+    payload: DisputeOpened
+
+
+class CashHandedOverEvent(_Envelope):
+    type: Literal["cash.handed_over"] = "cash.handed_over"
+    payload: CashHandedOver
+
+
 Event = Annotated[
     VisitRecordedEvent
     | PromiseMadeEvent
     | PaymentCollectedEvent
     | PaymentVoidedEvent
-    | RoutePlannedEvent,
+    | RoutePlannedEvent
+    | AgreementProposedEvent
+    | DisputeOpenedEvent
+    | CashHandedOverEvent,
     Field(discriminator="type"),
 ]
 
@@ -275,6 +355,35 @@ class RecentVisit(WireModel):
     outcome: VisitOutcome
 
 
+InstallmentStatus = Literal["paid", "partial", "pending", "late", "missed"]
+AgreementStanding = Literal["proposed", "on_track", "broken", "completed"]
+
+
+class InstallmentData(WireModel):
+    due_date: date
+    amount: WireMoney
+    paid: WireMoney = Decimal("0.00")
+    status: InstallmentStatus = "pending"
+
+
+class AgreementData(WireModel):
+    """A proposed or active agreement as the phone shows it; `standing` is derived on the server
+    from the payments (shared/agreements.py) at the pull's business date."""
+
+    id: uuid.UUID
+    standing: AgreementStanding
+    total: WireMoney
+    installments: tuple[InstallmentData, ...]
+
+
+class OpenDispute(WireModel):
+    id: uuid.UUID
+    invoice_number: str
+    amount: WireMoney
+    kind: DisputeKind = "dispute"
+    reason_code: DisputeReason
+
+
 class ClientData(WireModel):
     """`data` of a client `put`: what the phone needs to work offline. Defaults are omitted on the
     wire (`model_dump(exclude_defaults=True)`) to keep the first sync small."""
@@ -293,6 +402,9 @@ class ClientData(WireModel):
     invoices: tuple[OpenInvoice, ...] = ()
     promises: tuple[ActivePromise, ...] = ()
     visits: tuple[RecentVisit, ...] = ()
+    agreements: tuple[AgreementData, ...] = ()
+    disputes: tuple[OpenDispute, ...] = ()  # open ones: their amounts are not collectable now
+    legal: bool = False  # referred to a law firm: the collector does not collect it
 
 
 class EventStatusData(WireModel):

@@ -384,3 +384,264 @@ class ChangeLog(Base):
         CheckConstraint("op IN ('put', 'remove')", name="op"),
         Index("ix_change_log_user_seq", "user_id", "seq"),
     )
+
+
+# --- collections work beyond the visit (issue 7) -----------------------------------------------
+# Field-proposed rows take the phone event's id as their own id (`id == event_id`), so a retried
+# push finds the same row; office-created rows get a fresh uuid and no event_id.
+
+ORIGINS = ("office", "field")
+AGREEMENT_STATUSES = ("proposed", "active", "rejected", "cancelled")
+
+
+class PaymentAgreement(Base):
+    """An installment plan (acuerdo de pago). `status` is the office's decision; whether the
+    client keeps it (on track, broken, completed) is derived from the payments (shared)."""
+
+    __tablename__ = "payment_agreement"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client.id"), index=True)
+    origin: Mapped[str] = mapped_column(String(8))
+    event_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    total: Mapped[Decimal]
+    notes: Mapped[str] = mapped_column(Text, default="")
+    proposed_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"))
+    proposed_at: Mapped[datetime]
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+    installments: Mapped[list[AgreementInstallment]] = relationship(
+        lazy="raise", order_by="AgreementInstallment.seq"
+    )
+
+    __table_args__ = (
+        CheckConstraint(f"origin IN {ORIGINS!r}", name="origin"),
+        CheckConstraint(f"status IN {AGREEMENT_STATUSES!r}", name="status"),
+    )
+
+
+class AgreementInstallment(Base):
+    __tablename__ = "agreement_installment"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    agreement_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payment_agreement.id"), index=True)
+    seq: Mapped[int]  # 1, 2, ... in due-date order
+    due_date: Mapped[date]
+    amount: Mapped[Decimal]
+
+    __table_args__ = (UniqueConstraint("agreement_id", "seq"),)
+
+
+DISPUTE_KINDS = ("dispute", "return")  # glosa (objection to part of an invoice) | devolución
+DISPUTE_STATUSES = ("open", "accepted", "rejected")
+
+
+class Dispute(Base):
+    """A glosa or devolución on an invoice. Accepted: a credit note (`credit_note` row and its
+    ledger adjustment) for `accepted_amount`; rejected: the invoice stays due."""
+
+    __tablename__ = "dispute"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client.id"), index=True)
+    invoice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoice.id"), index=True)
+    invoice_number: Mapped[str] = mapped_column(String(64))  # as given (may be unknown)
+    kind: Mapped[str] = mapped_column(String(8), default="dispute")
+    amount: Mapped[Decimal]
+    reason_code: Mapped[str] = mapped_column(String(32))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    origin: Mapped[str] = mapped_column(String(8))
+    event_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    opened_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"))
+    opened_at: Mapped[datetime]
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    accepted_amount: Mapped[Decimal | None]
+
+    __table_args__ = (
+        CheckConstraint(f"kind IN {DISPUTE_KINDS!r}", name="kind"),
+        CheckConstraint(f"origin IN {ORIGINS!r}", name="origin"),
+        CheckConstraint(f"status IN {DISPUTE_STATUSES!r}", name="status"),
+    )
+
+
+class Reconciliation(Base):
+    """A conciliación with a client at a date: our ledger balance next to the balance on the
+    client's statement, the differences found (`reconciliation_item`) and the notes applied.
+    `scheduled` rows are the agenda of upcoming reconciliations."""
+
+    __tablename__ = "reconciliation"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled", index=True)
+    scheduled_for: Mapped[date | None]
+    as_of: Mapped[date | None]
+    our_balance: Mapped[Decimal | None]
+    client_balance: Mapped[Decimal | None]
+    statement_ref: Mapped[str] = mapped_column(String(200), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id"))
+    completed_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("status IN ('scheduled', 'done', 'cancelled')", name="status"),
+    )
+
+
+class ReconciliationItem(Base):
+    """One difference between the two statements and what was done about it."""
+
+    __tablename__ = "reconciliation_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    reconciliation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reconciliation.id"), index=True
+    )
+    invoice_number: Mapped[str] = mapped_column(String(64), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    our_amount: Mapped[Decimal | None]
+    their_amount: Mapped[Decimal | None]
+    # credit_note | adjustment | client_to_pay | client_to_support | none
+    resolution: Mapped[str] = mapped_column(String(32), default="none")
+    credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("credit_note.id"))
+
+
+class CreditNote(Base):
+    """A credit note or adjustment decided in the office (an accepted dispute, a reconciliation):
+    the ledger entry it posted, why, and who approved it."""
+
+    __tablename__ = "credit_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledger_entry.id"), unique=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # credit_note | adjustment
+    reason_code: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    approved_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"))
+    approved_at: Mapped[datetime]
+    dispute_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("dispute.id"), index=True)
+    reconciliation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("reconciliation.id"), index=True
+    )
+
+    __table_args__ = (CheckConstraint("kind IN ('credit_note', 'adjustment')", name="kind"),)
+
+
+class LawFirm(Base):
+    """An external law firm that takes cases for cobro jurídico."""
+
+    __tablename__ = "law_firm"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    tax_id: Mapped[str] = mapped_column(String(32), default="")
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+LEGAL_STATUSES = ("referred", "in_progress", "closed")
+LEGAL_OUTCOMES = ("recovered", "agreement", "negative")
+
+
+class LegalReferral(Base):
+    """A client (or some of its invoices) handed to a law firm, tracked to an outcome:
+    positive (`recovered`, `agreement`) or `negative`."""
+
+    __tablename__ = "legal_referral"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client.id"), index=True)
+    law_firm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("law_firm.id"), index=True)
+    invoice_numbers: Mapped[list[str]] = mapped_column(JSON, default=list)  # [] = whole client
+    amount: Mapped[Decimal]  # the balance referred, at referral
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="referred", index=True)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    referred_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"))
+    referred_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint(f"status IN {LEGAL_STATUSES!r}", name="status"),
+        CheckConstraint(f"outcome IS NULL OR outcome IN {LEGAL_OUTCOMES!r}", name="outcome"),
+    )
+
+
+class LegalReferralUpdate(Base):
+    """The history of a referral: each status change or note from the firm."""
+
+    __tablename__ = "legal_referral_update"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("legal_referral.id"), index=True)
+    at: Mapped[datetime]
+    by: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+HANDOVER_STATUSES = ("pending", "confirmed", "rejected")
+
+
+class CashHandover(Base):
+    """Cash a collector deposited at a bank or handed to the office (`cash.handed_over`), with the
+    cash payments it covers; a supervisor confirms it against the bank or the till."""
+
+    __tablename__ = "cash_handover"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    event_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), index=True)
+    device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("device.id"))
+    amount: Mapped[Decimal]
+    method: Mapped[str] = mapped_column(String(16))  # bank_deposit | office
+    bank_reference: Mapped[str] = mapped_column(String(200), default="")
+    deposited_on: Mapped[date]
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    hold_reason: Mapped[str | None] = mapped_column(String(64))  # set when it did not add up
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (CheckConstraint(f"status IN {HANDOVER_STATUSES!r}", name="status"),)
+
+
+class HandoverPayment(Base):
+    """A cash payment (by its phone event id) covered by a handover."""
+
+    __tablename__ = "handover_payment"
+
+    handover_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("cash_handover.id"), primary_key=True
+    )
+    payment_event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, index=True)
+    amount: Mapped[Decimal]
+
+
+class ClearanceCertificate(Base):
+    """A paz y salvo issued for a client with zero balance at `as_of`. `code` is printed on the
+    PDF and checked by the server's verification page."""
+
+    __tablename__ = "clearance_certificate"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client.id"), index=True)
+    as_of: Mapped[date]
+    issued_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"))
+    issued_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

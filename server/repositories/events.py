@@ -14,10 +14,15 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from server.db.models import (
+    AgreementInstallment,
+    CashHandover,
     Client,
     Device,
+    Dispute,
     EventConflict,
+    HandoverPayment,
     InboundEvent,
+    PaymentAgreement,
     Promise,
     ReviewItem,
     RoutePlan,
@@ -193,6 +198,12 @@ _BULK_MODELS: Mapping[str, type[Any]] = {
     "reviews": ReviewItem,
     "inbound": InboundEvent,
     "route_plans": RoutePlan,
+    # issue 7: collections work from the field (parents before children: FK order)
+    "agreements": PaymentAgreement,
+    "installments": AgreementInstallment,
+    "disputes": Dispute,
+    "handovers": CashHandover,
+    "handover_payments": HandoverPayment,
 }
 
 

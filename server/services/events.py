@@ -33,6 +33,7 @@ from server.db.base import utcnow
 from server.repositories import events as events_repo
 from server.repositories import ledger as ledger_repo
 from server.repositories.events import ClientFacts
+from server.services import field_agreements, field_cash, field_disputes
 from server.services.ledger import Posted, PostingBatch
 from shared.contact_rules import ContactRules, load_rules
 from shared.geo import Point
@@ -46,6 +47,9 @@ from shared.visits import (
     verify_visit,
 )
 from sync.protocol import (
+    AgreementProposedEvent,
+    CashHandedOverEvent,
+    DisputeOpenedEvent,
     Event,
     PaymentCollectedEvent,
     PaymentVoidedEvent,
@@ -102,6 +106,9 @@ class Chunk:
     promises: list[dict[str, Any]] = field(default_factory=list)
     reviews: list[dict[str, Any]] = field(default_factory=list)
     route_plans: list[dict[str, Any]] = field(default_factory=list)
+    # Rows of the issue-7 field events, by events_repo bulk name, written in first-use order
+    # (a handler adds a parent's list before its children's).
+    extra_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     changed_clients: set[uuid.UUID] = field(default_factory=set)
     # Clients without a location: the good fixes seen so far (database, then this chunk), and
     # the locations learned from them in this chunk.
@@ -149,7 +156,17 @@ class Chunk:
             return self._visit(event)
         if isinstance(event, RoutePlannedEvent):
             return self._route_plan(event)
+        if isinstance(event, AgreementProposedEvent):
+            return field_agreements.proposed(self, event)
+        if isinstance(event, DisputeOpenedEvent):
+            return field_disputes.opened(self, event)
+        if isinstance(event, CashHandedOverEvent):
+            return field_cash.handed_over(self, event)
         return self._promise(event)
+
+    def add_rows(self, kind: str, *rows: dict[str, Any]) -> None:
+        """Queue rows for one of events_repo's bulk tables (issue-7 handlers)."""
+        self.extra_rows.setdefault(kind, []).extend(rows)
 
     def open_review(
         self, *, kind: str, event_id: uuid.UUID, client_id: uuid.UUID | None, reason: str
@@ -175,9 +192,15 @@ class Chunk:
         events_repo.insert_rows(session, "promises", self.promises)
         events_repo.insert_rows(session, "reviews", self.reviews)
         events_repo.insert_rows(session, "route_plans", self.route_plans)
+        for kind, rows in self.extra_rows.items():
+            events_repo.insert_rows(session, kind, rows)
         events_repo.set_learned_locations(
             session, {cid: (p.lat, p.lon) for cid, p in self.learned.items()}
         )
+
+    def client_reason(self, client_id: uuid.UUID) -> str | None:
+        """Why an event about this client is held (unknown, closed, someone else's), or None."""
+        return self._client_reason(client_id)
 
     def _client_reason(self, client_id: uuid.UUID) -> str | None:
         client = self.ctx.clients.get(client_id)
