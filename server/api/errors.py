@@ -12,9 +12,11 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
+from server.db.engine import database_unavailable
 from shared.errors import (
     Conflict,
     DomainError,
@@ -28,6 +30,8 @@ from shared.errors import (
 from sync.errors import UpgradeRequired
 
 log = logging.getLogger(__name__)
+
+DATABASE_RETRY_AFTER_S = 2
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     InvalidInput: 422,
@@ -112,6 +116,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", exc_info=exc)
         return JSONResponse(error_body("internal_error", "an unexpected error occurred"), 500)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
+        # PostgreSQL restarting or down: retrying the same request is the remedy (a push whose
+        # commit did land answers `duplicate` the second time), so say 503, not 500.
+        if not database_unavailable(exc):
+            raise exc  # any other database error: the catch-all's 500, as before
+        log.warning("database unavailable: %s", exc.orig)
+        body = error_body("database_unavailable", "the database is not available; retry shortly")
+        return JSONResponse(body, 503, headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)})
 
 
 def _allowed_methods(request: Request) -> list[str]:

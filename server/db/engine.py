@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -48,3 +49,26 @@ def _sqlite_recipes(engine: Engine) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+# SQLSTATEs of a PostgreSQL that is going away or not back yet: connection_exception (class 08),
+# admin_shutdown, crash_shutdown, cannot_connect_now ("the database system is starting up").
+_UNAVAILABLE_CLASSES = ("08",)
+_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03"})
+
+
+def database_unavailable(exc: DBAPIError) -> bool:
+    """The database could not be reached or dropped the connection (PostgreSQL restarting,
+    crashed, or down): the request can be retried as it is once the database is back.
+
+    SQLAlchemy has already invalidated the connection (`connection_invalidated`) and, for a
+    disconnect, every pooled connection older than it, so the request after PostgreSQL is back
+    gets a fresh one (with `pool_pre_ping` on top). A SQLite error is never this: its file is
+    either there or a real fault."""
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate.startswith(_UNAVAILABLE_CLASSES) or sqlstate in _UNAVAILABLE_STATES
+    # psycopg reports a failed connect (refused, reset during startup) with no SQLSTATE.
+    return isinstance(exc, OperationalError) and type(exc.orig).__module__.startswith("psycopg")
