@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from server.db.base import utcnow
 from server.repositories import events as events_repo
 from server.repositories import ledger as ledger_repo
+from server.repositories.cash import PaymentFacts
 from server.repositories.events import ClientFacts
 from server.services import field_agreements, field_cash, field_disputes
 from server.services.ledger import Posted, PostingBatch
@@ -110,6 +111,11 @@ class Chunk:
     # (a handler adds a parent's list before its children's).
     extra_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     changed_clients: set[uuid.UUID] = field(default_factory=set)
+    # The payment events applied so far in this chunk (a handover may name them), the stored
+    # payments the chunk's handovers name (field_cash.load) and what they claimed so far.
+    collected: dict[uuid.UUID, PaymentCollectedEvent] = field(default_factory=dict)
+    handover_payments: dict[uuid.UUID, PaymentFacts] = field(default_factory=dict)
+    handed_over: set[uuid.UUID] = field(default_factory=set)
     # Clients without a location: the good fixes seen so far (database, then this chunk), and
     # the locations learned from them in this chunk.
     fixes: dict[uuid.UUID, list[Point]] = field(default_factory=dict)
@@ -145,6 +151,7 @@ class Chunk:
         reopened = {i for v in payments.values() if v.entry for i, _ in v.entry.allocations if i}
         chunk = cls(ctx, PostingBatch.load(session, paid, reopened), payments)
         chunk.fixes = _learning_fixes(session, ctx, events)
+        chunk.handover_payments = field_cash.load(session, events)
         return chunk
 
     def apply(self, event: Event) -> str | None:
@@ -215,6 +222,7 @@ class Chunk:
 
     def _payment(self, event: PaymentCollectedEvent) -> str | None:
         p, ctx = event.payload, self.ctx
+        self.collected[event.event_id] = event
         reason = self._client_reason(event.client_id)
         if reason == "client_unknown":
             self._to_suspense(event)
