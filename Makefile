@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test lint bench chaos browser web-assets clean venv
+.PHONY: demo test lint bench chaos soak browser web-assets clean venv
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,13 @@ chaos: $(VENV)/.synced
 	RECAUDO_TEST_POSTGRES_URL=$${RECAUDO_TEST_POSTGRES_URL:-$(RECAUDO_CHAOS_POSTGRES_URL)} \
 	RECAUDO_CHAOS_KILLS=1000 HYPOTHESIS_PROFILE=chaos \
 	$(BIN)/python -m pytest -q -rP -n 2 tests/shared tests/sync tests/server tests/mobile tests/chaos
+
+# 500 phones through compressed collector days against uvicorn with 2 workers on PostgreSQL for
+# 10 minutes (make test runs 40 phones for 16 s when PostgreSQL is set): latency by request
+# kind, errors, each worker's memory, the sync invariants; the report goes to docs/benchmarks.md.
+RECAUDO_SOAK_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/recaudo_soak
+soak: $(VENV)/.synced
+	RECAUDO_SOAK_POSTGRES_URL=$(RECAUDO_SOAK_POSTGRES_URL) $(BIN)/python -m benchmarks.sync_soak
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

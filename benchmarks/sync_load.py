@@ -62,9 +62,10 @@ class Device:
             "Content-Encoding": "gzip",
         }
 
-    def chunks(self) -> list[bytes]:
+    def chunks(self, first: int = 0) -> list[bytes]:
+        """The gzip push bodies of `events[first:]`, up to CHUNK events each."""
         out = []
-        for start in range(0, len(self.events), CHUNK):
+        for start in range(first, len(self.events), CHUNK):
             body = {
                 "protocol": 1,
                 "device_id": self.device_id,
@@ -81,57 +82,63 @@ def week_of_events(device: Device, count: int, rng: random.Random) -> None:
     payments: list[str] = []
     for seq in range(1, count + 1):
         at = monday + timedelta(days=(seq - 1) * 6 // count, minutes=rng.randrange(0, 600))
-        client = rng.choice(device.clients)
-        draw = rng.random()
-        payload: dict[str, Any]
-        if draw < 0.02 and payments:
-            kind, payload = (
-                "payment.voided",
-                {
-                    "payment_event_id": payments.pop(rng.randrange(len(payments))),
-                    "reason": "recibo mal digitado",
-                },
-            )
-        elif draw < 0.32:
-            kind = "payment.collected"
-            payload = {
-                "amount": f"{rng.randrange(5_000, 400_000, 100)}.00",
-                "method": rng.choice(["cash", "cash", "transfer"]),
-                "receipt_no": f"{device.code}-{seq:06d}",
-            }
-        elif draw < 0.47:
-            due = (at + timedelta(days=rng.randint(1, 15))).date()
-            kind, payload = (
-                "promise.made",
-                {
-                    "amount": f"{rng.randrange(10_000, 300_000, 1_000)}.00",
-                    "due_date": due.isoformat(),
-                },
-            )
-        else:
-            kind, payload = (
-                "visit.recorded",
-                {
-                    "outcome": rng.choice(["contacted", "not_home", "refused"]),
-                    "lat": round(4.6 + rng.random() / 10, 6),
-                    "lon": round(-74.1 + rng.random() / 10, 6),
-                    "accuracy_m": 12.0,
-                },
-            )
-        event_id = str(uuid.uuid4())
-        if kind == "payment.collected":
-            payments.append(event_id)
-        device.events.append(
+        device.events.append(field_event(device, seq, at, rng, payments))
+
+
+def field_event(
+    device: Device, seq: int, at: datetime, rng: random.Random, payments: list[str]
+) -> dict[str, Any]:
+    """One wire event of a collector's day (30% payments, 15% promises, visits, 2% voids of one
+    of `payments`, the device's unvoided payment ids, which it updates)."""
+    client = rng.choice(device.clients)
+    draw = rng.random()
+    payload: dict[str, Any]
+    if draw < 0.02 and payments:
+        kind, payload = (
+            "payment.voided",
             {
-                "event_id": event_id,
-                "device_seq": seq,
-                "type": kind,
-                "type_version": 1,
-                "client_id": client,
-                "device_time": at.isoformat(timespec="seconds"),
-                "payload": payload,
-            }
+                "payment_event_id": payments.pop(rng.randrange(len(payments))),
+                "reason": "recibo mal digitado",
+            },
         )
+    elif draw < 0.32:
+        kind = "payment.collected"
+        payload = {
+            "amount": f"{rng.randrange(5_000, 400_000, 100)}.00",
+            "method": rng.choice(["cash", "cash", "transfer"]),
+            "receipt_no": f"{device.code}-{seq:06d}",
+        }
+    elif draw < 0.47:
+        due = (at + timedelta(days=rng.randint(1, 15))).date()
+        kind, payload = (
+            "promise.made",
+            {
+                "amount": f"{rng.randrange(10_000, 300_000, 1_000)}.00",
+                "due_date": due.isoformat(),
+            },
+        )
+    else:
+        kind, payload = (
+            "visit.recorded",
+            {
+                "outcome": rng.choice(["contacted", "not_home", "refused"]),
+                "lat": round(4.6 + rng.random() / 10, 6),
+                "lon": round(-74.1 + rng.random() / 10, 6),
+                "accuracy_m": 12.0,
+            },
+        )
+    event_id = str(uuid.uuid4())
+    if kind == "payment.collected":
+        payments.append(event_id)
+    return {
+        "event_id": event_id,
+        "device_seq": seq,
+        "type": kind,
+        "type_version": 1,
+        "client_id": client,
+        "device_time": at.isoformat(timespec="seconds"),
+        "payload": payload,
+    }
 
 
 async def register(http: httpx.AsyncClient, base: str, collector: Collector) -> Device:
@@ -224,7 +231,11 @@ def server_exceptions(log: Path) -> Counter[str]:
     return found
 
 
-def start_server(url: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    url: str, port: int, folder: Path, command: list[str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`recaudo serve` (or `command`) on `url`, logging to folder/server.log; returns once
+    /healthz answers."""
     env = os.environ | {
         "RECAUDO_DATABASE_URL": url,
         "RECAUDO_DATA_DIR": str(folder),
@@ -233,7 +244,7 @@ def start_server(url: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
     recaudo = Path(sys.executable).with_name("recaudo")
     log = (folder / "server.log").open("wb")
     proc = subprocess.Popen(
-        [str(recaudo), "serve", "--port", str(port)], env=env, stdout=log, stderr=log
+        command or [str(recaudo), "serve", "--port", str(port)], env=env, stdout=log, stderr=log
     )
     deadline = time.monotonic() + 60
     while True:
