@@ -101,7 +101,7 @@ class TestWorkedExamples:
     def test_the_phone_recomputes_from_the_paid_amounts_it_got(self) -> None:
         # The pull on 18 Nov said $300.000 paid; the collector takes $300.000 more on 21 Dec.
         pulled = compliance(PLAN, START, [pay(300000, 11, 18)], date(2026, 11, 18))
-        so_far = sum(i.paid for i in pulled.installments)
+        so_far = sum((i.paid for i in pulled.installments), Decimal(0))
         at_phone = compliance_of_paid(PLAN, so_far + Decimal(300000), date(2026, 12, 21))
         assert [i.status for i in at_phone.installments] == [P, P, PE]
         # Without the new money, 22 Dec the second installment is missed.
