@@ -11,7 +11,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Float, Index, Integer, String, Text, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mobile.data.base import Base
@@ -97,6 +109,15 @@ class ClientMirror(Base):
     visits: Mapped[list[dict[str, Any]]] = mapped_column(
         JSON, default=list, server_default=text("'[]'")
     )
+    # Issue 7: proposed/active payment agreements with their installments, open disputes
+    # (glosas) and whether the client was referred to a law firm (sync.protocol.ClientData).
+    agreements: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
+    disputes: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
+    legal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime]
 
 
@@ -127,3 +148,21 @@ class RoutePlanRow(Base):
     stops: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     skipped: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     distance_m: Mapped[float | None] = mapped_column(Float)
+
+
+class CashHandoverRow(Base):
+    """A cash handover the collector made (bank deposit or office), written in the same
+    transaction as its `cash.handed_over` outbox row, whose id it carries. Kept after the outbox
+    row is purged, so the payments it covers never come back as cash in hand by themselves;
+    the server's decision arrives as an `event_status` of the same id."""
+
+    __tablename__ = "cash_handover"
+
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    method: Mapped[str] = mapped_column(String(20))
+    bank_reference: Mapped[str] = mapped_column(String(500), default="")
+    deposited_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal]
+    # The payment.collected event ids it covers (this phone's cash payments).
+    payment_event_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]

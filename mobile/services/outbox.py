@@ -9,6 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from mobile.data.models import OutboxRow
+from mobile.services.cash import cash_in_hand
 from shared.calendar import require_aware
 from sync.protocol import PushResult
 
@@ -37,11 +38,17 @@ def purge_acked(
     """Delete rows acknowledged before `now - keep`. Kept until then so they can be re-pushed
     after a server epoch change; pending, held and conflict rows are never purged. `now` and
     the `acked_at` stamps are the server's clock (the sync loop's `server_time`), never the
-    phone's, which may be off by a year."""
+    phone's, which may be off by a year. A cash payment not handed over yet is kept however
+    old: it is what the collector's cash in hand is computed from (mobile.services.cash)."""
     cutoff = require_aware(now, "now") - keep
     with db.begin() as session:
+        in_hand = [p.event_id for p in cash_in_hand(session)]
         result = session.execute(
-            delete(OutboxRow).where(OutboxRow.state == "acked", OutboxRow.acked_at < cutoff)
+            delete(OutboxRow).where(
+                OutboxRow.state == "acked",
+                OutboxRow.acked_at < cutoff,
+                OutboxRow.event_id.not_in(in_hand),
+            )
         )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

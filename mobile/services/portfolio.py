@@ -42,6 +42,31 @@ class ServerVisit:
 
 
 @dataclass(frozen=True)
+class ServerInstallment:
+    due_date: date
+    amount: Decimal
+    paid: Decimal
+    status: str  # paid / partial / pending / late / missed, as the server computed it
+
+
+@dataclass(frozen=True)
+class ServerAgreement:
+    id: str  # for one proposed on a phone: that event's id
+    standing: str  # proposed / on_track / broken / completed
+    total: Decimal
+    installments: tuple[ServerInstallment, ...]
+
+
+@dataclass(frozen=True)
+class ServerDispute:
+    id: str  # for one opened on a phone: that event's id
+    invoice_number: str
+    amount: Decimal
+    kind: str  # dispute (glosa) / return (devolución)
+    reason_code: str
+
+
+@dataclass(frozen=True)
 class ClientRecord:
     id: str
     code: str
@@ -58,6 +83,10 @@ class ClientRecord:
     status: str = "active"
     promises: tuple[ServerPromise, ...] = ()  # as of the last pull
     visits: tuple[ServerVisit, ...] = ()
+    agreements: tuple[ServerAgreement, ...] = ()
+    disputes: tuple[ServerDispute, ...] = ()
+    legal: bool = False  # referred to a law firm (cobro jurídico)
+    change_seq: int = 0  # the server change that last wrote the mirror row
 
 
 @dataclass(frozen=True)
@@ -74,6 +103,7 @@ class LocalEvent:
     amount: Decimal | None = None
     ref_event_id: str | None = None
     status_reason: str | None = None
+    server_seq: int | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +162,50 @@ def _visits(raw: list[dict[str, Any]]) -> tuple[ServerVisit, ...]:
     return tuple(lines)
 
 
+def _agreements(raw: list[dict[str, Any]]) -> tuple[ServerAgreement, ...]:
+    lines = []
+    for item in raw or []:
+        try:
+            installments = tuple(
+                ServerInstallment(
+                    due_date=date.fromisoformat(str(i["due_date"])),
+                    amount=money(str(i["amount"])),
+                    paid=money(str(i.get("paid", "0"))),
+                    status=str(i.get("status", "pending")),
+                )
+                for i in item.get("installments") or ()
+            )
+            lines.append(
+                ServerAgreement(
+                    id=str(item["id"]),
+                    standing=str(item["standing"]),
+                    total=money(str(item["total"])),
+                    installments=tuple(sorted(installments, key=lambda i: i.due_date)),
+                )
+            )
+        except (KeyError, ValueError, TypeError):
+            continue
+    return tuple(lines)
+
+
+def _disputes(raw: list[dict[str, Any]]) -> tuple[ServerDispute, ...]:
+    lines = []
+    for item in raw or []:
+        try:
+            lines.append(
+                ServerDispute(
+                    id=str(item["id"]),
+                    invoice_number=str(item["invoice_number"]),
+                    amount=money(str(item["amount"])),
+                    kind=str(item.get("kind", "dispute")),
+                    reason_code=str(item["reason_code"]),
+                )
+            )
+        except (KeyError, ValueError, TypeError):
+            continue
+    return tuple(lines)
+
+
 def load_clients(db: sessionmaker[Session]) -> list[ClientRecord]:
     with db() as session:
         balances = visible_balances(session)
@@ -153,6 +227,10 @@ def load_clients(db: sessionmaker[Session]) -> list[ClientRecord]:
                 status=row.status,
                 promises=_promises(row.promises),
                 visits=_visits(row.visits),
+                agreements=_agreements(row.agreements),
+                disputes=_disputes(row.disputes),
+                legal=bool(row.legal),
+                change_seq=row.change_seq,
             )
             for row in rows
         ]
@@ -174,6 +252,7 @@ def load_events(db: sessionmaker[Session]) -> list[LocalEvent]:
                 amount=row.amount,
                 ref_event_id=row.ref_event_id,
                 status_reason=row.status_reason,
+                server_seq=row.server_seq,
             )
             for row in rows
         ]

@@ -47,6 +47,9 @@ def _write_client(row: ClientMirror, change: Change, data: ClientData, now: date
     row.open_invoices = _json_list(data.invoices)
     row.promises = _json_list(data.promises)
     row.visits = _json_list(data.visits)
+    row.agreements = _json_list(data.agreements)
+    row.disputes = _json_list(data.disputes)
+    row.legal = data.legal
     row.version = change.version if change.version is not None else row.version or 0
     row.change_seq = change.seq
     row.updated_at = now

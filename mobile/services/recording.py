@@ -245,6 +245,14 @@ def void_payment(
         )
         if already is not None:
             raise Conflict("ese pago ya fue anulado", code="payment_already_voided")
+        from mobile.services.cash import handed_over_ids  # cash builds on this module
+
+        if payment_event_id in handed_over_ids(session):
+            raise Conflict(
+                "ese pago ya se entregó en una entrega de efectivo; la corrección va por la"
+                " oficina",
+                code="payment_handed_over",
+            )
         seq, _ = _next_seq(session)
         row = _append(
             session,

@@ -12,13 +12,22 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from mobile.services.cash import (
+    CashPayment,
+    Handover,
+    load_cash_in_hand,
+    load_handovers,
+    record_handover,
+)
 from mobile.services.device import register_device
+from mobile.services.field_collections import record_agreement, record_dispute
 from mobile.services.portfolio import (
     ClientRecord,
     LocalEvent,
@@ -38,6 +47,8 @@ from mobile.state.clients import (
     filter_rows,
     today_rows,
 )
+from mobile.state.collection_forms import AgreementForm, DisputeForm, HandoverForm
+from mobile.state.collections import CashView, cash_view
 from mobile.state.forms import (
     DEFAULT_PROMISE_HORIZON_DAYS,
     Notice,
@@ -64,6 +75,7 @@ from shared.commissions import CommissionRules
 from shared.contact_rules import ContactRules
 from shared.errors import DomainError
 from shared.geo import Fix, Point
+from shared.money import ZERO
 
 Screen = Literal[
     "setup",
@@ -77,8 +89,16 @@ Screen = Literal[
     "receipt",
     "sync",
     "week",
+    "agreement",
+    "dispute",
+    "cash",
+    "handover",
 ]
 PARENT: dict[Screen, Screen] = {
+    "agreement": "client",
+    "dispute": "client",
+    "cash": "week",
+    "handover": "cash",
     "client": "today",
     "visit": "client",
     "promise": "client",
@@ -176,6 +196,11 @@ class AppState:
     promise: PromiseForm = field(default_factory=PromiseForm)
     payment: PaymentForm = field(default_factory=PaymentForm)
     receipt: ReceiptView | None = None
+    agreement: AgreementForm = field(default_factory=AgreementForm)
+    dispute: DisputeForm = field(default_factory=DisputeForm)
+    handover: HandoverForm = field(default_factory=HandoverForm)
+    cash_payments: list[CashPayment] = field(default_factory=list)  # cash in hand, oldest first
+    handovers: list[Handover] = field(default_factory=list)  # newest first
     message: str = ""  # one-line feedback (saved, sync result, error)
     message_is_error: bool = False
     setup_error: str = ""
@@ -217,6 +242,8 @@ class AppState:
             self.records = load_clients(self.db)
             self.events = load_events(self.db)
             self.route = load_route_plan(self.db, business_date(self.clock(), self.tz))
+            self.cash_payments = load_cash_in_hand(self.db)
+            self.handovers = load_handovers(self.db)
             self.rows = self._today()
 
     def _today(self) -> list[ClientRow]:
@@ -266,8 +293,30 @@ class AppState:
 
     def sync_view(self) -> SyncOverview:
         names = {r.id: r.name for r in self.records}
-        names[NO_CLIENT_ID] = self.t("route.event")  # route.planned is about no single client
-        return sync_overview(self.events, names)
+        # Events about no single client are named by their type.
+        by_type = {
+            "route.planned": self.t("route.event"),
+            "cash.handed_over": self.t("cash.title"),
+        }
+        names[NO_CLIENT_ID] = self.t("route.event")
+        return sync_overview(self.events, names, by_type)
+
+    def cash(self) -> CashView:
+        """Efectivo en mano: the cash payments recorded here not handed over, and the
+        handovers with the server's word on each."""
+        names = {r.id: r.name for r in self.records}
+        return cash_view(self.cash_payments, self.handovers, names, now=self.clock(), tz=self.tz)
+
+    def dispute_limits(self) -> dict[str, Decimal]:
+        """Each open invoice of the client with what can still be disputed on it."""
+        detail = self.detail()
+        if detail is None:
+            return {}
+        return {
+            inv.number: max(inv.balance - inv.disputed, ZERO)
+            for inv in detail.invoices
+            if inv.balance > 0
+        }
 
     def week(self) -> WeekSummary:
         return week_summary(
@@ -327,6 +376,38 @@ class AppState:
     def start_payment(self) -> None:
         self.payment = PaymentForm()
         self.go("payment")
+
+    def start_agreement(self) -> None:
+        """The form starts with the visible balance as the amount and a first installment a
+        week from today, monthly; the collector sets the number of installments."""
+        record = self.record()
+        first = business_date(self.clock(), self.tz) + timedelta(days=7)
+        total = self.t.plain_amount(record.balance) if record and record.balance > 0 else ""
+        self.agreement = AgreementForm(total=total, first=self.t.date(first))
+        self.go("agreement")
+
+    def build_schedule(self) -> bool:
+        record = self.record()
+        built = self.agreement.generate(
+            now=self.clock(),
+            lang=self.lang,
+            tz=self.tz,
+            balance=record.balance if record else None,
+        )
+        self.notify()
+        return built
+
+    def start_dispute(self) -> None:
+        self.dispute = DisputeForm()
+        self.go("dispute")
+
+    def start_handover(self) -> None:
+        """Every payment in hand is chosen by default; the date is today."""
+        today = business_date(self.clock(), self.tz)
+        self.handover = HandoverForm(
+            day=self.t.date(today), selected=[p.event_id for p in self.cash_payments]
+        )
+        self.go("handover")
 
     # --- actions that write -----------------------------------------------------------------
 
@@ -424,6 +505,86 @@ class AppState:
                 ),
                 "promise.saved",
             )
+
+    def save_agreement(self) -> bool:
+        with self._writing:
+            if self.screen != "agreement":  # already saved by an earlier tap
+                return False
+            record = self.record()
+            values = self.agreement.validate(
+                now=self.clock(),
+                lang=self.lang,
+                tz=self.tz,
+                balance=record.balance if record else None,
+            )
+            if values is None or record is None:
+                self.notify()
+                return False
+            schedule, notes = values
+            return self._write(
+                lambda: record_agreement(
+                    self.db,
+                    client_id=record.id,
+                    installments=schedule,
+                    notes=notes,
+                    now=self.clock(),
+                ),
+                "agreement.saved",
+            )
+
+    def save_dispute(self) -> bool:
+        with self._writing:
+            if self.screen != "dispute":  # already saved by an earlier tap
+                return False
+            values = self.dispute.validate(available=self.dispute_limits(), lang=self.lang)
+            if values is None or self.client_id is None:
+                self.notify()
+                return False
+            invoice, amount, kind, reason, notes = values
+            return self._write(
+                lambda: record_dispute(
+                    self.db,
+                    client_id=self.client_id or "",
+                    invoice_number=invoice,
+                    amount=amount,
+                    kind=kind,
+                    reason_code=reason,
+                    notes=notes,
+                    now=self.clock(),
+                ),
+                "dispute.saved",
+            )
+
+    def save_handover(self) -> bool:
+        with self._writing:
+            if self.screen != "handover":  # already saved by an earlier tap
+                return False
+            values = self.handover.validate(
+                now=self.clock(), tz=self.tz, in_hand={p.event_id for p in self.cash_payments}
+            )
+            if values is None:
+                self.notify()
+                return False
+            method, reference, day, chosen = values
+            try:
+                record_handover(
+                    self.db,
+                    method=method,
+                    bank_reference=reference,
+                    deposited_on=day,
+                    payment_event_ids=chosen,
+                    now=self.clock(),
+                    tz=self.tz,
+                )
+            except DomainError as exc:  # nothing was saved: the form stays to retry
+                self._save_failed(exc)
+                return False
+            self.reload()
+            self.go("cash")
+            self.message = self.t("handover.saved")
+            self.notify()
+            self._recorded()
+            return True
 
     def review_payment(self) -> bool:
         """Validate the form and show the confirmation step; nothing is written yet."""

@@ -18,6 +18,13 @@ from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 
 from mobile.services.portfolio import ClientRecord, InvoiceLine, LocalEvent
+from mobile.state.collections import (
+    AgreementView,
+    DisputeView,
+    agreements_of,
+    disputed_by_invoice,
+    disputes_of,
+)
 from shared.aging import CURRENT, DEFAULT_EDGES, bucket_for, bucket_names, days_past_due
 from shared.calendar import IsoWeek, business_date
 from shared.geo import Point, distance_m
@@ -78,6 +85,8 @@ class ClientRow:
     stop_no: int | None = None
     eta: datetime | None = None
     skip_reason: str | None = None
+    legal: bool = False  # referred to a law firm: out of the route (mobile.state.route)
+    agreement_broken: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,7 @@ class InvoiceView:
     due_date: date
     balance: Decimal
     bucket: str
+    disputed: Decimal = ZERO  # in open disputes (glosas): not collectable while they are open
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,12 @@ class ClientDetail:
     unreflected_payments: int  # payments not yet inside the server's balance
     distance_m: float | None
     location: Point | None = field(default=None)
+    agreements: tuple[AgreementView, ...] = ()
+    disputes: tuple[DisputeView, ...] = ()
+
+    @property
+    def agreement_broken(self) -> bool:
+        return any(a.broken for a in self.agreements)
 
 
 def fold(text: str) -> str:
@@ -249,6 +265,8 @@ def today_rows(
                 visited_today=bool(visits) and visits[0].day == today,
                 status=record.status,
                 located=location is not None,
+                legal=record.legal,
+                agreement_broken=any(a.broken for a in agreements_of(record, mine)),
             )
         )
     rows.sort(key=lambda r: (-r.priority, -r.balance, fold(r.name)))
@@ -296,6 +314,8 @@ def client_detail(
         and e.state in ("pending", "conflict")
         and e.event_id not in voided  # paid and voided here: nothing for the server to reflect
     )
+    disputes = disputes_of(record, mine)
+    disputed = disputed_by_invoice(disputes)
     return ClientDetail(
         record=record,
         invoices=tuple(
@@ -304,6 +324,7 @@ def client_detail(
                 inv.due_date,
                 inv.balance,
                 bucket_for(days_past_due(inv.due_date, today), edges),
+                disputed.get(inv.number, ZERO),
             )
             for inv in record.invoices
         ),
@@ -313,6 +334,8 @@ def client_detail(
         unreflected_payments=unreflected,
         distance_m=distance_m(position, location) if position and location else None,
         location=location,
+        agreements=tuple(agreements_of(record, mine)),
+        disputes=tuple(disputes),
     )
 
 

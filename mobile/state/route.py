@@ -4,7 +4,8 @@ planner's request from where the collector is, and Hoy's rows in the planned ord
 Candidates are the active clients with something to collect (a balance above zero or a promise
 due today) not visited yet today, each with its priority (`ClientRow.priority`, from
 `shared.routing.stop_priority`). A client without coordinates cannot be routed: it is left out
-with the phone's own reason `no_location` (the planner's reasons are in shared/routing/model.py).
+with the phone's own reason `no_location`, and a client in cobro jurídico (referred to a law
+firm) with `legal` (the planner's reasons are in shared/routing/model.py).
 The planner itself (shared/routing) respects the legal contact hours and holidays of the contact
 rules and the end of the working day.
 """
@@ -27,6 +28,9 @@ from shared.routing import Plan, PlanRequest, Stop, plan_route
 log = logging.getLogger(__name__)
 
 NO_LOCATION: Final = "no_location"
+# Referred to a law firm (cobro jurídico): the lawyer collects, so the collector's route leaves
+# the client out with this reason (Hoy still lists it, marked, for a payment it brings in).
+LEGAL: Final = "legal"
 DEFAULT_DAY_END: Final = time(18, 0)
 DEFAULT_SERVICE_MINUTES: Final = 15.0
 # The planner's improvement rounds (ruin and recreate), scaled down for a phone. Measured on the
@@ -64,13 +68,17 @@ class DayPlan:
 def candidates(
     rows: Iterable[ClientRow], records_located: Callable[[str], Point | None]
 ) -> tuple[list[Stop], list[tuple[str, str]]]:
-    """Today's stops for the planner, and the candidates it cannot route (no coordinates)."""
+    """Today's stops for the planner, and the candidates it cannot or must not route (no
+    coordinates; in cobro jurídico)."""
     stops: list[Stop] = []
     unrouted: list[tuple[str, str]] = []
     for row in rows:
         if row.status != "active" or row.visited_today:
             continue
         if row.balance <= 0 and row.promise_due_today is None:
+            continue
+        if row.legal:
+            unrouted.append((row.id, LEGAL))
             continue
         point = records_located(row.id)
         if point is None:

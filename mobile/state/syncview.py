@@ -33,14 +33,21 @@ class SyncOverview:
     rows: tuple[SyncRow, ...]
 
 
-def sync_overview(events: Iterable[LocalEvent], names: Mapping[str, str]) -> SyncOverview:
+def sync_overview(
+    events: Iterable[LocalEvent],
+    names: Mapping[str, str],
+    by_type: Mapping[str, str] | None = None,
+) -> SyncOverview:
+    """`names`: client names by id; `by_type`: the name of an event about no single client
+    (a day route, a cash handover), by event type."""
+    by_type = by_type or {}
     listed = list(events)
     counts = Counter(e.state for e in listed)
     rows = [
         SyncRow(
             event_id=e.event_id,
             type=e.type,
-            client_name=names.get(e.client_id, e.client_id[:8]),
+            client_name=by_type.get(e.type) or names.get(e.client_id, e.client_id[:8]),
             amount=e.amount,
             at=e.device_time,
             state=e.state,

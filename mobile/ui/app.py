@@ -10,10 +10,10 @@ import flet as ft
 
 from mobile.state.app import Screen
 from mobile.ui import theme as th
-from mobile.ui.screens import client, forms, mapa, setup, sync, today, week
+from mobile.ui.screens import cash, client, collections, forms, mapa, setup, sync, today, week
 from mobile.ui.shell import Body, Ctx, build_view, status_badges
 
-SYNC_SCREENS: tuple[Screen, ...] = ("today", "sync", "week")
+SYNC_SCREENS: tuple[Screen, ...] = ("today", "sync", "week", "cash")
 
 
 def builders(default_server: str) -> dict[Screen, Callable[[Ctx], Body]]:
@@ -29,6 +29,10 @@ def builders(default_server: str) -> dict[Screen, Callable[[Ctx], Body]]:
         "receipt": forms.receipt,
         "sync": sync.build,
         "week": week.build,
+        "agreement": collections.agreement,
+        "dispute": collections.dispute,
+        "cash": cash.build,
+        "handover": cash.handover,
     }
 
 

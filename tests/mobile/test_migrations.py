@@ -13,7 +13,7 @@ from tests.mobile.conftest import MORNING, new_device
 
 CLIENT = "5f0e3c1a-1111-4b7e-9a57-2f8a3f0d6a11"
 
-HEAD = "0004"
+HEAD = "0005"
 
 # A realistic next migration: a new outbox column, which on SQLite means batch mode copies the
 # whole table into a new one (the operation that could lose or alter rows).

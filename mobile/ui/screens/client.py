@@ -10,6 +10,7 @@ import flet as ft
 
 from mobile.state.clients import ClientDetail, PaymentLine
 from mobile.ui import theme as th
+from mobile.ui.screens import collections
 from mobile.ui.shell import Body, Ctx
 from mobile.ui.widgets import card, heading, primary, row, secondary, tagged, text
 
@@ -105,12 +106,14 @@ def build(ctx: Ctx) -> Body:
     controls: list[ft.Control] = [
         heading(record.name),
         text(f"{record.code} · {record.address}".strip(" ·"), color=th.MUTED),
+        *collections.alerts(ctx, detail),
         card(*balance),
         row(primary(t("client.payment"), lambda _: state.start_payment(), icon=ft.Icons.PAYMENTS)),
         row(
             secondary(t("client.visit"), lambda _: state.start_visit(), icon=ft.Icons.PLACE),
             secondary(t("client.promise"), lambda _: state.start_promise(), icon=ft.Icons.EVENT),
         ),
+        collections.actions(ctx),
         *contact_buttons(ctx, detail),
     ]
     if detail.payments_today:
@@ -148,6 +151,18 @@ def build(ctx: Ctx) -> Body:
                                 size=th.SMALL,
                                 color=th.MUTED,
                             ),
+                            *(
+                                [
+                                    text(
+                                        t("client.disputed", amount=t.money(inv.disputed)),
+                                        size=th.SMALL,
+                                        bold=True,
+                                        color=th.WARN_INK,
+                                    )
+                                ]
+                                if inv.disputed
+                                else []
+                            ),
                         ],
                         spacing=0,
                         expand=True,
@@ -169,6 +184,7 @@ def build(ctx: Ctx) -> Body:
         )
     if not detail.invoices:
         invoices.append(text(t("client.no_invoices"), color=th.MUTED))
+    controls += collections.cards(ctx, detail)
     controls.append(card(*invoices))
 
     promises: list[ft.Control] = [text(t("client.promises"), bold=True)]

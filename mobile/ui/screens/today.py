@@ -95,6 +95,23 @@ def client_card(ctx: Ctx, row: ClientRow) -> ft.Control:
                 color=th.WARN_INK,
             )
         )
+    flags = [t("row.legal")] if row.legal else []
+    flags += [t("row.broken")] if row.agreement_broken else []
+    if flags:
+        lines.append(
+            ft.Row(
+                controls=[
+                    ft.Container(
+                        content=text(label, size=th.SMALL, bold=True, color=th.SURFACE),
+                        bgcolor=th.DANGER,
+                        border_radius=10,
+                        padding=ft.Padding.symmetric(horizontal=8, vertical=2),
+                    )
+                    for label in flags
+                ],
+                wrap=True,
+            )
+        )
     if row.last_outcome:
         lines.append(
             text(

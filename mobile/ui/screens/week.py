@@ -5,6 +5,7 @@ from __future__ import annotations
 import flet as ft
 
 from mobile.ui import theme as th
+from mobile.ui.screens import cash
 from mobile.ui.shell import Body, Ctx
 from mobile.ui.widgets import card, tagged, text
 from shared.commissions import WeekCommission
@@ -120,6 +121,7 @@ def build(ctx: Ctx) -> Body:
             ),
             text(f"{t('week.payments')}: {week.payments}", color=th.MUTED),
         ),
+        cash.week_card(ctx),
         _commission(ctx, week.commission),
         text(t("week.note"), size=th.SMALL, color=th.MUTED),
         language_switch(ctx),
