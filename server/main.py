@@ -10,7 +10,9 @@ from server.api import (
     auth,
     clients,
     devices,
+    disputes,
     imports,
+    reconciliations,
     report_commissions,
     report_kpis,
     report_visits,
@@ -57,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         report_visits,
         review,
         sync,
+        disputes,
+        reconciliations,
     ):
         app.include_router(module.router)
     install_pages(app)

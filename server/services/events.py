@@ -33,6 +33,7 @@ from server.db.base import utcnow
 from server.repositories import events as events_repo
 from server.repositories import ledger as ledger_repo
 from server.repositories.cash import PaymentFacts
+from server.repositories.disputes import DisputedInvoice
 from server.repositories.events import ClientFacts
 from server.services import field_agreements, field_cash, field_disputes
 from server.services.ledger import Posted, PostingBatch
@@ -120,6 +121,8 @@ class Chunk:
     # the locations learned from them in this chunk.
     fixes: dict[uuid.UUID, list[Point]] = field(default_factory=dict)
     learned: dict[uuid.UUID, Point] = field(default_factory=dict)
+    # The invoices the chunk's disputes name, by (client id, number) (field_disputes.load).
+    dispute_invoices: dict[tuple[uuid.UUID, str], DisputedInvoice] = field(default_factory=dict)
     _hours: LegalHours | None = None
 
     @classmethod
@@ -152,6 +155,7 @@ class Chunk:
         chunk = cls(ctx, PostingBatch.load(session, paid, reopened), payments)
         chunk.fixes = _learning_fixes(session, ctx, events)
         chunk.handover_payments = field_cash.load(session, events)
+        chunk.dispute_invoices = field_disputes.load(session, events)
         return chunk
 
     def apply(self, event: Event) -> str | None:
