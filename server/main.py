@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from server.api import (
     auth,
+    cash,
     clients,
     devices,
     disputes,
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         report_visits,
         review,
         sync,
+        cash,
         disputes,
         reconciliations,
     ):

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from server.db.models import (
@@ -151,7 +151,11 @@ class HandoverRow:
 
 
 def handovers(
-    session: Session, *, status: str | None = None, user_id: uuid.UUID | None = None
+    session: Session,
+    *,
+    status: str | None = None,
+    user_id: uuid.UUID | None = None,
+    handover_id: uuid.UUID | None = None,
 ) -> list[HandoverRow]:
     """Handovers, newest first, with their collector and how many payments they name."""
     count = (
@@ -169,6 +173,8 @@ def handovers(
         query = query.where(CashHandover.status == status)
     if user_id is not None:
         query = query.where(CashHandover.user_id == user_id)
+    if handover_id is not None:
+        query = query.where(CashHandover.id == handover_id)
     return [HandoverRow(h, u, f, int(n or 0)) for h, u, f, n in session.execute(query)]
 
 
@@ -228,4 +234,18 @@ def confirmed_between(
     )
     if collector_id is not None:
         query = query.where(CashHandover.user_id == collector_id)
+    return list(session.scalars(query))
+
+
+def collectors(
+    session: Session, holding: Collection[uuid.UUID], only: uuid.UUID | None
+) -> list[User]:
+    """The active collectors and anyone else holding cash (or just `only`), by username."""
+    query = select(User).order_by(User.username)
+    if only is not None:
+        query = query.where(User.id == only)
+    else:
+        query = query.where(
+            or_(and_(User.role == "collector", User.active), User.id.in_(list(holding)))
+        )
     return list(session.scalars(query))

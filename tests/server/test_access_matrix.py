@@ -53,6 +53,7 @@ COLLECTOR = frozenset({"collector"})
 PUBLIC_V1 = {("POST", "/v1/auth/token")}
 PASSWORD = "clave-de-la-matriz"
 NO_REVIEW_ITEM = "999999999"
+NO_HANDOVER = "00000000-0000-4000-8000-00000000c4c4"
 
 
 @dataclass
@@ -77,6 +78,7 @@ class World:
             "username": self.usernames["collector"],
             "day": "2026-11-20",
             "fmt": "xlsx",
+            "handover_id": NO_HANDOVER,
         }
 
 
@@ -177,6 +179,15 @@ ROUTES: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/v1/reports/flagged-visits"): Access(
         OFFICE, sample=lambda _: {"params": {"from": "2026-11-01", "to": "2026-11-30"}}
+    ),
+    # cash in hand and handovers (a collector: their own)
+    ("GET", "/v1/cash/in-hand"): Access(ANYONE),
+    ("GET", "/v1/cash/handovers"): Access(ANYONE),
+    ("POST", "/v1/cash/handovers/{handover_id}/confirm"): Access(
+        OFFICE, ok=frozenset({404}), sample=lambda _: {"json": {"amount": "1000.00"}}
+    ),
+    ("POST", "/v1/cash/handovers/{handover_id}/reject"): Access(
+        OFFICE, ok=frozenset({404}), sample=lambda _: {"json": {"note": "no aparece"}}
     ),
     # the supervisor's pages (server/web)
     ("GET", "/supervisor/login"): Access(ANYONE, anonymous=200, auth="public"),

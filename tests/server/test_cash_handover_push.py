@@ -32,7 +32,7 @@ D = Decimal
 
 def handover(
     phone: Phone,
-    payments: list[dict[str, Any]] | list[str],
+    payments: list[Any],
     amount: str,
     *,
     method: str = "bank_deposit",
@@ -141,7 +141,7 @@ def test_a_handover_that_does_not_add_up_is_held_not_lost(
     transfer = payment(phone, own.id, "20000.00", payload={"method": "transfer"})
     assert statuses(push(client, phone, [cash, transfer])) == [("applied", None)] * 2
     before: list[dict[str, Any]] = []
-    names: list[dict[str, Any]] | list[str] = [cash]
+    names: list[Any] = [cash]
     amount, reference = "80000.00", "BCO-1"
     if case == "mismatch":
         amount = "79000.00"
