@@ -54,6 +54,7 @@ PUBLIC_V1 = {("POST", "/v1/auth/token")}
 PASSWORD = "clave-de-la-matriz"
 NO_REVIEW_ITEM = "999999999"
 NO_HANDOVER = "00000000-0000-4000-8000-00000000c4c4"
+NO_DISPUTE = "00000000-0000-4000-8000-00000000d15e"  # no such dispute or reconciliation
 
 
 @dataclass
@@ -79,6 +80,8 @@ class World:
             "day": "2026-11-20",
             "fmt": "xlsx",
             "handover_id": NO_HANDOVER,
+            "dispute_id": NO_DISPUTE,
+            "reconciliation_id": NO_DISPUTE,
         }
 
 
@@ -188,6 +191,32 @@ ROUTES: dict[tuple[str, str], Access] = {
     ),
     ("POST", "/v1/cash/handovers/{handover_id}/reject"): Access(
         OFFICE, ok=frozenset({404}), sample=lambda _: {"json": {"note": "no aparece"}}
+    ),
+    # disputes and reconciliations (office only; a phone opens disputes through the push)
+    ("POST", "/v1/clients/{client_id}/disputes"): Access(
+        OFFICE,
+        ok=frozenset({422}),  # the matrix's client has no invoice: invoice_not_found
+        sample=lambda _: {
+            "json": {"invoice_number": "FE-NO-SUCH", "amount": "1.00", "reason_code": "other"}
+        },
+    ),
+    ("GET", "/v1/disputes"): Access(OFFICE),
+    ("GET", "/v1/disputes/{dispute_id}"): Access(OFFICE, ok=frozenset({404})),
+    ("POST", "/v1/disputes/{dispute_id}/accept"): Access(
+        OFFICE, ok=frozenset({404}), sample=lambda _: {"json": {}}
+    ),
+    ("POST", "/v1/disputes/{dispute_id}/reject"): Access(
+        OFFICE, ok=frozenset({404}), sample=lambda _: {"json": {"note": "sin soporte"}}
+    ),
+    ("POST", "/v1/clients/{client_id}/reconciliations"): Access(
+        OFFICE, ok=frozenset({201}), sample=lambda _: {"json": {"scheduled_for": "2026-12-01"}}
+    ),
+    ("GET", "/v1/reconciliations"): Access(OFFICE),
+    ("GET", "/v1/reconciliations/{reconciliation_id}"): Access(OFFICE, ok=frozenset({404})),
+    ("POST", "/v1/reconciliations/{reconciliation_id}/complete"): Access(
+        OFFICE,
+        ok=frozenset({404}),
+        sample=lambda _: {"json": {"as_of": "2026-11-01", "client_balance": "0.00"}},
     ),
     # the supervisor's pages (server/web)
     ("GET", "/supervisor/login"): Access(ANYONE, anonymous=200, auth="public"),
