@@ -19,13 +19,15 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal, cast, get_args
 
 from shared.aging import bucket_for, bucket_names, days_past_due, validate_edges
 from shared.errors import InvalidInput
 from shared.money import CENT, ZERO, money
 
 DEFAULT_FILE: Final = "commissions.toml"
+CashCountsWhen = Literal["collected", "confirmed"]
+CASH_COUNTS_WHEN: Final[tuple[CashCountsWhen, ...]] = get_args(CashCountsWhen)
 _HUNDRED: Final = Decimal(100)
 
 
@@ -37,6 +39,9 @@ class CommissionRules:
     rates: tuple[tuple[str, Decimal], ...]  # (bucket, percent) in bucket order
     bonus_target: int  # effective contacts in a week
     bonus_amount: Decimal
+    # When a cash payment earns: "collected" (its business day, like every method) or
+    # "confirmed" (the business day a supervisor confirmed the handover that covers it).
+    cash_counts_when: CashCountsWhen = "collected"
 
     def rate(self, bucket: str) -> Decimal:
         """The percent paid on an amount applied to an invoice in `bucket`."""
@@ -119,6 +124,9 @@ def parse_rules(data: Mapping[str, Any], source: str = "<rules>") -> CommissionR
         if target < 0:
             raise ValueError(f"{source}: [bonus] effective_contacts must be >= 0")
         amount = _decimal(bonus.get("amount", "0"), f"{source} [bonus] amount")
+        cash_when = data.get("cash_counts_when", "collected")
+        if cash_when not in CASH_COUNTS_WHEN:
+            raise ValueError(f"{source}: cash_counts_when must be one of {CASH_COUNTS_WHEN}")
         return CommissionRules(
             version=version,
             currency=str(data.get("currency", "COP")),
@@ -126,6 +134,7 @@ def parse_rules(data: Mapping[str, Any], source: str = "<rules>") -> CommissionR
             rates=rates,
             bonus_target=target,
             bonus_amount=money(amount),
+            cash_counts_when=cast(CashCountsWhen, cash_when),
         )
     except (KeyError, TypeError, AttributeError, InvalidInput) as exc:
         raise ValueError(f"{source}: malformed commission rules ({exc!r})") from exc

@@ -58,7 +58,7 @@ def get_commissions(
     require_office(actor)
     fmt = choose_format(format, request.headers.get("accept"), offered=(JSON, XLSX, PDF))
     rules = load_commission_rules(settings.commission_rules_path)
-    found = report(session, start, end, rules=rules, collector=collector)
+    found = report(session, start, end, rules=rules, collector=collector, tz=settings.timezone)
     if fmt is ExportFormat.XLSX:
         content = commission_exports.workbook(found)
     elif fmt is ExportFormat.PDF:

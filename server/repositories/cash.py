@@ -196,25 +196,29 @@ def reversed_payments(session: Session, handover_id: uuid.UUID) -> Sequence[uuid
 
 def confirmed_on(
     session: Session, entry_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, tuple[bool, datetime | None]]:
-    """For these payment ledger entries: (is it a cash payment, when its handover was confirmed
-    or None). Entries of non-cash payments are absent from the answer's True keys."""
-    if not entry_ids:
-        return {}
+) -> dict[uuid.UUID, datetime | None]:
+    """Which of these payment ledger entries are cash payments, each with when its handover was
+    confirmed (None: not confirmed). Entries of other methods are absent. In slices, so a month
+    of payments stays within every engine's parameter limit."""
     hp = aliased(HandoverPayment, name="hp")
     h = aliased(CashHandover, name="h")
-    rows = session.execute(
-        select(LedgerEntry.id, h.decided_at)
-        .join(InboundEvent, InboundEvent.event_id == LedgerEntry.event_id)
-        .outerjoin(hp, hp.payment_event_id == LedgerEntry.event_id)
-        .outerjoin(h, and_(h.id == hp.handover_id, h.status == "confirmed"))
-        .where(LedgerEntry.id.in_(list(entry_ids)), _payload("method") == "cash")
-    )
-    found: dict[uuid.UUID, tuple[bool, datetime | None]] = {}
-    for entry_id, decided_at in rows:
-        if decided_at is not None or entry_id not in found:
-            found[entry_id] = (True, decided_at)
+    ids = list(entry_ids)
+    found: dict[uuid.UUID, datetime | None] = {}
+    for at in range(0, len(ids), _SLICE):
+        rows = session.execute(
+            select(LedgerEntry.id, h.decided_at)
+            .join(InboundEvent, InboundEvent.event_id == LedgerEntry.event_id)
+            .outerjoin(hp, hp.payment_event_id == LedgerEntry.event_id)
+            .outerjoin(h, and_(h.id == hp.handover_id, h.status == "confirmed"))
+            .where(LedgerEntry.id.in_(ids[at : at + _SLICE]), _payload("method") == "cash")
+        )
+        for entry_id, decided_at in rows:  # one row per handover that named it
+            if decided_at is not None or entry_id not in found:
+                found[entry_id] = decided_at
     return found
+
+
+_SLICE = 5000
 
 
 def confirmed_between(

@@ -53,7 +53,11 @@ class CollectorRow(NamedTuple):
 
 
 def applied_in_period(
-    session: Session, start: date, end: date, collector_id: uuid.UUID | None = None
+    session: Session,
+    start: date,
+    end: date,
+    collector_id: uuid.UUID | None = None,
+    also_payments: Collection[uuid.UUID] = (),
 ) -> list[AppliedRow]:
     """The allocations of field payments with business day in [start, end], and of field
     payments reversed by an entry dated in [start, end] (whatever the payment's own date).
@@ -63,6 +67,8 @@ def applied_in_period(
     suspense, posted to a client by the office on the day it did so: the collector is the one
     whose device sent the event). One statement, a UNION ALL of the four cases; each uses the
     (kind, effective_date) index, and the suspense cases join the pushed event by its unique id.
+    `also_payments` (payment entry ids): their payment lines too, whatever their date (cash whose
+    handover was confirmed in the period, when the rules count cash then).
     """
     pay = aliased(LedgerEntry, name="pay")
     rev = aliased(LedgerEntry, name="rev")
@@ -101,12 +107,12 @@ def applied_in_period(
             .join(Client, Client.id == pay.client_id)
             .outerjoin(Invoice, Invoice.id == alloc.invoice_id)
             .outerjoin(held, and_(held.event_id == pay.event_id, held.kind == "held_event"))
-            .where(
-                entry.effective_date >= start,
-                entry.effective_date <= end,
-                pay.kind == "payment",
-            )
+            .where(pay.kind == "payment")
         )
+        in_period = and_(entry.effective_date >= start, entry.effective_date <= end)
+        if also_payments and not is_reversal:
+            in_period = or_(in_period, pay.id.in_(list(also_payments)))
+        query = query.where(in_period)
         if collector_id is not None:
             query = query.where(collector == collector_id)
         return query

@@ -20,6 +20,11 @@ rules of shared/commissions.py in Python. What counts, decided here:
   Money the push parked in suspense (unknown client, implausible amount) is no ledger payment
   and counts for nobody until the office posts it to a client; it then counts for the collector
   whose device sent it, on the day it was posted.
+- **Cash, when the rules say `cash_counts_when = "confirmed"`** (shared/rules/commissions.toml):
+  a cash payment's lines count on the business day its handover was confirmed (the bucket and
+  percent still taken on the payment's day), not before; never-confirmed cash counts nothing,
+  and its reversal takes nothing back. A confirmed one's reversal counts in its own period as
+  above. Other methods are unaffected. With the default (`collected`) cash is like any payment.
 - **Weekly bonus.** The weeks of a period are the ISO weeks whose Sunday falls in it, so
   consecutive periods (months) share no week and every week is paid once; a week's effective
   contacts are counted over its whole Monday-Sunday (visits' business days). The bonus is paid
@@ -35,7 +40,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, timedelta, tzinfo
 from decimal import Decimal
 from operator import attrgetter
 from pathlib import Path
@@ -43,10 +48,17 @@ from typing import Final, Literal
 
 from sqlalchemy.orm import Session
 
+from server.repositories import cash as cash_repo
 from server.repositories import commissions as commissions_repo
 from server.repositories import users as users_repo
 from server.repositories.commissions import AppliedRow
-from shared.calendar import IsoWeek
+from shared.calendar import (
+    DEFAULT_TIMEZONE,
+    IsoWeek,
+    business_date,
+    business_tz,
+    day_bounds,
+)
 from shared.commissions import CommissionRules, line_commission, load_rules, weekly_bonus
 from shared.errors import InvalidInput, NotFound
 from shared.money import ZERO, money
@@ -159,12 +171,17 @@ def statements(
     *,
     collector_id: uuid.UUID | None = None,
     rules: CommissionRules | None = None,
+    tz: str = DEFAULT_TIMEZONE,
 ) -> list[Statement]:
     """The statement of every collector (or of `collector_id`) for business days `start` to
-    `end` inclusive. Does not check roles: the callers do."""
+    `end` inclusive (`tz`: the zone of the business days a handover confirmation falls on).
+    Does not check roles: the callers do."""
     check_period(start, end)
     rules = rules or load_rules()
-    rows = commissions_repo.applied_in_period(session, start, end, collector_id)
+    if rules.cash_counts_when == "confirmed":
+        rows = _cash_when_confirmed(session, start, end, collector_id, business_tz(tz))
+    else:
+        rows = commissions_repo.applied_in_period(session, start, end, collector_id)
     weeks = period_weeks(start, end)
     contacts: dict[tuple[uuid.UUID, date], int] = {}
     if weeks:
@@ -189,6 +206,7 @@ def report(
     *,
     rules: CommissionRules,
     collector: str | None = None,
+    tz: str = DEFAULT_TIMEZONE,
 ) -> CommissionReport:
     """The statements of the period with their sums; `collector` (a username) narrows it to
     one collector (404 `collector_not_found` when no such user)."""
@@ -198,7 +216,7 @@ def report(
         if user is None:
             raise NotFound(f"no collector {collector!r}", code="collector_not_found")
         collector_id = user.id
-    found = statements(session, start, end, collector_id=collector_id, rules=rules)
+    found = statements(session, start, end, collector_id=collector_id, rules=rules, tz=tz)
     return CommissionReport(
         start=start,
         end=end,
@@ -216,6 +234,38 @@ def report(
             total=money(sum((s.total for s in found), ZERO)),
         ),
     )
+
+
+def _cash_when_confirmed(
+    session: Session, start: date, end: date, collector_id: uuid.UUID | None, tz: tzinfo
+) -> list[AppliedRow]:
+    """The period's rows with cash counted at its handover's confirmation: the cash payments
+    confirmed in the period join the rows (whatever their own date) and their payment lines move
+    to the confirmation's business day; cash payment lines outside that rule, and reversals of
+    cash never confirmed, leave. Two more queries (the confirmed ids, and method + confirmation
+    of every payment in the rows)."""
+    first, _ = day_bounds(start, tz)
+    _, last = day_bounds(end, tz)
+    confirmed = cash_repo.confirmed_between(session, first, last, collector_id)
+    rows = commissions_repo.applied_in_period(
+        session, start, end, collector_id, also_payments=confirmed
+    )
+    cash = cash_repo.confirmed_on(session, {r.payment_id for r in rows})
+    kept = []
+    for row in rows:
+        if row.payment_id not in cash:
+            kept.append(row)  # not cash
+            continue
+        decided_at = cash[row.payment_id]
+        if decided_at is None:
+            continue  # cash never confirmed: neither its lines nor their reversal count
+        if row.reversal_id is not None:
+            kept.append(row)
+            continue
+        day = business_date(decided_at, tz)
+        if start <= day <= end:
+            kept.append(row._replace(line_date=day))
+    return kept
 
 
 def _lines(rules: CommissionRules, rows: list[AppliedRow]) -> dict[uuid.UUID, list[StatementLine]]:

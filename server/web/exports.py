@@ -139,7 +139,7 @@ def commissions_file(
 ) -> Response:
     """The payroll export (XLSX) or the collectors' commission statements (PDF)."""
     rules = commission_statements.load_commission_rules(settings.commission_rules_path)
-    found = commission_statements.report(session, start, end, rules=rules)
+    found = commission_statements.report(session, start, end, rules=rules, tz=settings.timezone)
     session.commit()
     stem = commission_exports.file_stem(found)
     if fmt == "pdf":
