@@ -7,6 +7,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from server.api import (
+    agreements,
     auth,
     cash,
     clients,
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cash,
         disputes,
         reconciliations,
+        agreements,
     ):
         app.include_router(module.router)
     install_pages(app)

@@ -40,6 +40,11 @@ from shared.promises import GRACE_DAYS as PROMISE_GRACE_DAYS
 # The same grace as a promise to pay: a payment the day after the due date is late, not missed.
 GRACE_DAYS: Final = PROMISE_GRACE_DAYS
 INVALID: Final = "agreement_invalid"
+# A proposal is about the future: its first installment may be due at most this many days before
+# the day it is made (written just before midnight, a phone's clock a few hours off), and its last
+# at most this many days after.
+PAST_DAYS: Final = 2
+HORIZON_DAYS: Final = 3660  # ten years
 
 
 class InstallmentStatus(StrEnum):
@@ -111,6 +116,16 @@ def check_schedule(installments: Sequence[Installment]) -> Decimal:
         total += money(item.amount)
         if total > MAX_AMOUNT:
             raise InvalidInput("el total del acuerdo está fuera de rango", code=INVALID)
+    return total
+
+
+def check_proposal(installments: Sequence[Installment], today: date) -> Decimal:
+    """`check_schedule`, and the dates fit a proposal made on `today` (PAST_DAYS, HORIZON_DAYS)."""
+    total = check_schedule(installments)
+    if installments[0].due_date < today - timedelta(days=PAST_DAYS):
+        raise InvalidInput("la primera cuota vence en el pasado", code=INVALID)
+    if installments[-1].due_date > today + timedelta(days=HORIZON_DAYS):
+        raise InvalidInput("la última cuota vence en más de diez años", code=INVALID)
     return total
 
 

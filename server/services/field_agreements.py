@@ -10,27 +10,23 @@ Held (recorded, a review item opened, status `held` back to the phone):
 - `client_closed` / `client_reassigned`: the proposal is stored (the client agreed to it) and the
   supervisor decides;
 - `agreement_invalid`: due dates not strictly increasing, the first due before the device's business
-  day minus AGREEMENT_PAST_DAYS (a proposal is about the future), the last one more than
-  AGREEMENT_HORIZON_DAYS ahead, or a total out of range: no rows.
+  day minus shared.agreements.PAST_DAYS (a proposal is about the future), the last one more than
+  HORIZON_DAYS ahead, or a total out of range (shared.agreements.check_proposal): no rows.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Final
+from datetime import date, datetime, tzinfo
+from typing import TYPE_CHECKING
 
 # A module import: events imports this module while it loads (dispatch), so look names up late.
 from server.services import events
-from shared.agreements import INVALID, Installment, check_schedule
+from shared.agreements import INVALID, Installment, check_proposal
 from shared.errors import InvalidInput
 from sync.protocol import AgreementProposedEvent
 
 if TYPE_CHECKING:
     from server.services.events import Chunk
-
-# A proposal written just before midnight and a phone a few hours off still pass.
-AGREEMENT_PAST_DAYS: Final = 2
-AGREEMENT_HORIZON_DAYS: Final = 3660  # ten years
 
 
 def proposed(chunk: Chunk, event: AgreementProposedEvent) -> str | None:
@@ -38,12 +34,8 @@ def proposed(chunk: Chunk, event: AgreementProposedEvent) -> str | None:
     day = events.effective_date(event.device_time, ctx.received_at, ctx.tz)
     schedule = [Installment(i.due_date, i.amount) for i in event.payload.installments]
     try:
-        total = check_schedule(schedule)
+        total = check_proposal(schedule, day)
     except InvalidInput:
-        return INVALID
-    if schedule[0].due_date < day - timedelta(days=AGREEMENT_PAST_DAYS):
-        return INVALID
-    if schedule[-1].due_date > day + timedelta(days=AGREEMENT_HORIZON_DAYS):
         return INVALID
     reason = chunk.client_reason(event.client_id)
     if reason == "client_unknown":

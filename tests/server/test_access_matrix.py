@@ -27,7 +27,7 @@ import uuid
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import pytest
@@ -53,6 +53,7 @@ COLLECTOR = frozenset({"collector"})
 PUBLIC_V1 = {("POST", "/v1/auth/token")}
 PASSWORD = "clave-de-la-matriz"
 NO_REVIEW_ITEM = "999999999"
+NO_AGREEMENT = "00000000-0000-4000-8000-00000000a9a9"
 NO_HANDOVER = "00000000-0000-4000-8000-00000000c4c4"
 NO_DISPUTE = "00000000-0000-4000-8000-00000000d15e"  # no such dispute or reconciliation
 
@@ -80,6 +81,7 @@ class World:
             "day": "2026-11-20",
             "fmt": "xlsx",
             "handover_id": NO_HANDOVER,
+            "agreement_id": NO_AGREEMENT,
             "dispute_id": NO_DISPUTE,
             "reconciliation_id": NO_DISPUTE,
         }
@@ -122,6 +124,11 @@ _LEDGER_CSV = (
     "codigo_cliente,nombre_cliente,factura,fecha_vencimiento,valor\n"
     "C-MATRIX-1,Cliente Matriz,FE-MATRIX-1,2026-01-31,1000.00\n"
 )
+
+def _agreement(_: World) -> dict[str, Any]:
+    due = datetime.now(UTC).date() + timedelta(days=30)
+    return {"json": {"installments": [{"due_date": due.isoformat(), "amount": "1000.00"}]}}
+
 
 ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/healthz"): Access(ANYONE, anonymous=200),
@@ -183,6 +190,18 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/v1/reports/flagged-visits"): Access(
         OFFICE, sample=lambda _: {"params": {"from": "2026-11-01", "to": "2026-11-30"}}
     ),
+    # payment agreements (a collector reads their own clients'; the office decides)
+    # 409 agreement_already_active: the second office caller meets the first one's agreement.
+    ("POST", "/v1/clients/{client_id}/agreements"): Access(
+        OFFICE, ok=frozenset({201, 409}), sample=_agreement
+    ),
+    ("GET", "/v1/agreements"): Access(ANYONE),
+    ("GET", "/v1/agreements/{agreement_id}"): Access(ANYONE, ok=frozenset({404})),
+    ("POST", "/v1/agreements/{agreement_id}/approve"): Access(OFFICE, ok=frozenset({404})),
+    ("POST", "/v1/agreements/{agreement_id}/reject"): Access(
+        OFFICE, ok=frozenset({404}), sample=lambda _: {"json": {"note": "no"}}
+    ),
+    ("POST", "/v1/agreements/{agreement_id}/cancel"): Access(OFFICE, ok=frozenset({404})),
     # cash in hand and handovers (a collector: their own)
     ("GET", "/v1/cash/in-hand"): Access(ANYONE),
     ("GET", "/v1/cash/handovers"): Access(ANYONE),
