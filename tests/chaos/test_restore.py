@@ -15,19 +15,23 @@ The CLI's own edges (a bad file changes nothing, `new-epoch` alone) are below it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import ColumnElement, func, select
 from typer.testing import CliRunner
 
 from mobile.services.syncing import SyncReport
 from server.cli import app as cli
+from server.db import migrate
 from server.db.engine import make_engine, make_session_factory
 from server.db.models import AuditLog, InboundEvent
 from server.repositories.devices import EPOCH_ACTION, latest_epoch
+from tests import pg
 from tests.chaos import invariants, reconcile
 from tests.chaos.crashloop import Config, _phones
 from tests.chaos.phones import PushStats, SimPhone
@@ -216,3 +220,41 @@ def test_sqlite_backup_is_a_consistent_database(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "copy.db") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert conn.execute("SELECT count(*) FROM client").fetchone()[0] == 3
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_backup_of_an_older_schema_is_restored_and_migrated(engine: str, tmp_path: Path) -> None:
+    """A backup taken before the last migration: the restore drops what came after it (the
+    newer tables too), then migrates the restored database to the current schema."""
+    place: contextlib.AbstractContextManager[str]
+    if engine == "postgres":
+        base = require_postgres()
+        place = pg.fresh_database(base, worker_database_name(base, "restore_old"))
+    else:
+        place = contextlib.nullcontext(f"sqlite:///{tmp_path / 'old.db'}")
+    head = ScriptDirectory.from_config(migrate.alembic_config("")).get_current_head()
+    with place as url:
+        migrate.upgrade(url, "0001")
+        recaudo(url, "db", "new-epoch", "--reason", "at 0001")
+        old = _epoch(url)
+        recaudo(url, "db", "backup", str(tmp_path / "old.bin"))
+        migrate.upgrade(url)
+        recaudo(url, "db", "new-epoch", "--reason", "at head")
+        recaudo(url, "db", "restore", "--yes", str(tmp_path / "old.bin"))
+        engine_ = make_engine(url)
+        try:
+            with engine_.connect() as conn:
+                version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+                reasons = [
+                    row[0]["reason"]
+                    for row in conn.execute(
+                        select(AuditLog.details)
+                        .where(AuditLog.action == EPOCH_ACTION)
+                        .order_by(AuditLog.id)
+                    )
+                ]
+        finally:
+            engine_.dispose()
+        assert version == head
+        assert reasons == ["at 0001", "restored from backup old.bin"]  # "at head" went with it
+        assert _epoch(url) != old
