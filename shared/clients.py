@@ -163,6 +163,11 @@ class AgingTotals(ReadModel):
     invoice_count: int
     unapplied_credit: MoneyStr
     net_balance: MoneyStr  # total - unapplied_credit: what the clients owe, net
+    # Open disputes (glosas) on the invoices of each bucket: still owed until decided, shown
+    # apart; collectable = net_balance - disputed_total.
+    disputed: dict[str, MoneyStr] = {}
+    disputed_total: MoneyStr = ZERO
+    collectable: MoneyStr = ZERO
 
 
 class AgingRow(AgingTotals):
@@ -263,29 +268,34 @@ def due_date_range(
 @dataclass(frozen=True)
 class AgingItem:
     """An invoice's balance at the report date, or (due_date None) a client's unapplied credit
-    as a negative amount."""
+    as a negative amount; `disputed`: what open disputes claim of invoices due that day."""
 
     collector: str | None
     segment: Segment
     due_date: date | None
     balance: Decimal
+    disputed: Decimal = ZERO
 
 
 class _Tally:
     def __init__(self, names: list[str]) -> None:
         self.totals = dict.fromkeys(names, ZERO)
         self.counts = dict.fromkeys(names, 0)
+        self.disputed = dict.fromkeys(names, ZERO)
         self.credit = ZERO
 
     def add(self, item: AgingItem, bucket: str | None) -> None:
         if bucket is None:
             self.credit -= item.balance
             return
-        self.totals[bucket] += item.balance
-        self.counts[bucket] += 1
+        self.disputed[bucket] += item.disputed
+        if item.balance != ZERO:
+            self.totals[bucket] += item.balance
+            self.counts[bucket] += 1
 
     def fields(self) -> dict[str, object]:
         total = sum(self.totals.values(), ZERO)
+        disputed = sum(self.disputed.values(), ZERO)
         return {
             "totals": self.totals,
             "counts": self.counts,
@@ -293,6 +303,9 @@ class _Tally:
             "invoice_count": sum(self.counts.values()),
             "unapplied_credit": self.credit,
             "net_balance": total - self.credit,
+            "disputed": self.disputed,
+            "disputed_total": disputed,
+            "collectable": total - self.credit - disputed,
         }
 
 
@@ -306,7 +319,7 @@ def aging_report(
     by_collector: dict[str | None, _Tally] = {}
     by_segment: dict[Segment, _Tally] = {}
     for item in items:
-        if item.balance == ZERO:
+        if item.balance == ZERO and item.disputed == ZERO:
             continue
         bucket = None
         if item.due_date is not None:

@@ -164,6 +164,20 @@ class LegalKpis(ReadModel):
     note: str = LEGAL_NOTE
 
 
+class DisputeKpis(ReadModel):
+    """Disputes (glosas y devoluciones) of the clients in the report's scope: what is in dispute
+    at the end of the period (not collectable until decided), and what was opened and decided in
+    it. Amounts are what was claimed; `accepted_value` is what the credit notes took off."""
+
+    open_at_end: int = 0
+    disputed_value: MoneyStr = Field(default=ZERO, description="open disputes' amount at the end")
+    opened: int = 0
+    opened_value: MoneyStr = ZERO
+    accepted: int = 0
+    accepted_value: MoneyStr = ZERO
+    rejected: int = 0
+
+
 class RiskReasonOut(ReadModel):
     code: ReasonCode
     points: int
@@ -203,3 +217,4 @@ class KpiReport(ReadModel):
     legal: LegalKpis
     risky_clients: list[RiskyClient]
     notes: list[str]
+    disputes: DisputeKpis = Field(default_factory=DisputeKpis)

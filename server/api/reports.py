@@ -30,7 +30,8 @@ def get_aging(
     collector: Annotated[str | None, Query(max_length=64, description="a username")] = None,
     segment: Segment | None = None,
 ) -> AgingReport:
-    """Edad de cartera at `as_of`, rebuilt from the ledger: per bucket, collector and segment."""
+    """Edad de cartera at `as_of`, rebuilt from the ledger: per bucket, collector and segment,
+    with the open disputes' amounts apart (`disputed`, `collectable`)."""
     return aging.portfolio_aging(
         session,
         actor,
@@ -38,4 +39,5 @@ def get_aging(
         edges=settings.aging_edges,
         collector=collector,
         segment=segment,
+        tz=settings.tz,
     )

@@ -25,6 +25,7 @@ from server.services.access import Actor, require_office
 from server.services.clients import visible_client
 from server.services.credit_notes import CreditNoteOut
 from shared.errors import Conflict, InvalidInput, NotFound
+from shared.kpis import DisputeKpis
 from shared.money import ZERO, money
 from sync.protocol import DISPUTE_REASONS
 
@@ -329,3 +330,25 @@ def _audit(
         )
     )
     session.flush()
+
+
+def kpis(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    collector: str | None = None,
+    segment: str | None = None,
+) -> DisputeKpis:
+    """The disputed value at `end` and the disputes opened and decided in `start`..`end`, for
+    the clients of the scope (their current collector and segment). One query."""
+    c = disputes_repo.period_counts(session, start, end, collector=collector, segment=segment)
+    return DisputeKpis(
+        open_at_end=c.open_count,
+        disputed_value=c.open_value,
+        opened=c.opened,
+        opened_value=c.opened_value,
+        accepted=c.accepted,
+        accepted_value=c.accepted_value,
+        rejected=c.rejected,
+    )

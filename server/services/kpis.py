@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from server.repositories import kpis as kpis_repo
 from server.repositories.kpis import GroupKey, Scope
-from server.services import visit_counts
+from server.services import disputes, visit_counts
 from server.services.access import Actor, require_office
 from shared.calendar import business_date, day_start
 from shared.errors import InvalidInput
@@ -157,6 +157,13 @@ def kpi_report(
         legal=LegalKpis(),
         risky_clients=risky_clients(session, end, scope, broken_by_client, limit=risky_limit),
         notes=list(NOTES),
+        disputes=disputes.kpis(
+            session,
+            start=day_start(start, tz),
+            end=day_start(end + timedelta(1), tz),
+            collector=collector,
+            segment=segment,
+        ),
     )
 
 

@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 
 from server.db.models import Client
 from server.repositories import changes as changes_repo
+from server.repositories import disputes as disputes_repo
 from shared.aging import bucket_for, days_past_due
 from shared.calendar import business_date
 from shared.promises import GRACE_DAYS, PaymentMade, PromiseStatus, promise_status
 from shared.promises import Promise as PromiseFact
-from sync.protocol import ActivePromise, ClientData, OpenInvoice, RecentVisit
+from sync.protocol import ActivePromise, ClientData, OpenDispute, OpenInvoice, RecentVisit
 
 RECENT_VISITS = 3
 # The next pending promises a collector needs in the street; more is weight on every put.
@@ -48,6 +49,19 @@ def client_data(
             RecentVisit.model_validate({"day": business_date(at, tz), "outcome": outcome})
         )
     promises = _pending_promises(session, ids, now=now, tz=tz, today=today)
+    disputes: dict[uuid.UUID, list[OpenDispute]] = defaultdict(list)
+    for cid, did, number, amount, kind, reason in disputes_repo.open_for_clients(session, ids):
+        disputes[cid].append(
+            OpenDispute.model_validate(
+                {
+                    "id": did,
+                    "invoice_number": number,
+                    "amount": amount,
+                    "kind": kind,
+                    "reason_code": reason,
+                }
+            )
+        )
     return {
         c.id: ClientData(
             code=c.code,
@@ -64,6 +78,7 @@ def client_data(
             invoices=tuple(invoices[c.id]),
             promises=tuple(promises[c.id]),
             visits=tuple(visits[c.id]),
+            disputes=tuple(disputes[c.id]),
         ).model_dump(mode="json", exclude_defaults=True)
         for c in clients
     }
