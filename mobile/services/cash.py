@@ -113,7 +113,7 @@ def load_handovers(db: sessionmaker[Session]) -> list[Handover]:
             select(CashHandoverRow, OutboxRow.state, OutboxRow.status_reason, EventStatus)
             .outerjoin(OutboxRow, OutboxRow.event_id == CashHandoverRow.event_id)
             .outerjoin(EventStatus, EventStatus.event_id == CashHandoverRow.event_id)
-            .order_by(CashHandoverRow.created_at.desc())
+            .order_by(CashHandoverRow.created_at.desc(), OutboxRow.device_seq.desc())
         ).all()
         return [
             Handover(

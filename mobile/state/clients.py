@@ -266,7 +266,7 @@ def today_rows(
                 status=record.status,
                 located=location is not None,
                 legal=record.legal,
-                agreement_broken=any(a.broken for a in agreements_of(record, mine)),
+                agreement_broken=any(a.broken for a in agreements_of(record, mine, today)),
             )
         )
     rows.sort(key=lambda r: (-r.priority, -r.balance, fold(r.name)))
@@ -334,7 +334,7 @@ def client_detail(
         unreflected_payments=unreflected,
         distance_m=distance_m(position, location) if position and location else None,
         location=location,
-        agreements=tuple(agreements_of(record, mine)),
+        agreements=tuple(agreements_of(record, mine, today)),
         disputes=tuple(disputes),
     )
 

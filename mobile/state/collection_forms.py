@@ -178,7 +178,8 @@ class AgreementForm:
         if len(notes) > MAX_NOTES:
             self.errors["notes"] = ("error.too_long", {"n": MAX_NOTES})
         added = sum((amount for _, amount in schedule), ZERO)
-        if total is not None and len(schedule) == len(self.rows) and added != total:
+        complete = bool(self.rows) and len(schedule) == len(self.rows)
+        if total is not None and complete and added != total:
             self.errors["schedule"] = ("error.schedule_sum", {"sum": added, "total": total})
         if self.errors:
             return None

@@ -5,6 +5,11 @@ recorded since, so a proposal or a glosa shows at once, signal or not. No Flet, 
 A proposal or dispute made here is shown from the outbox until the mirror lists it (the server
 keeps it under the event's id) or the server has reflected the event in a later client put
 (then it was decided and is no longer open: the mirror is the truth).
+
+An agreement's installments and standing are recomputed on the phone at today's business date
+(shared.agreements.compliance_of_paid) from what the server counted as paid at the pull plus
+the payments recorded here it has not reflected yet: a missed installment turns the agreement
+broken offline, and a payment taken here shows on its installments at once.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from decimal import Decimal
 from mobile.services.cash import CashPayment, Handover
 from mobile.services.field_collections import AGREEMENT_PROPOSED, DISPUTE_OPENED
 from mobile.services.portfolio import ClientRecord, LocalEvent, ServerAgreement
+from shared.agreements import Installment, compliance_of_paid
 from shared.calendar import business_date
 from shared.money import ZERO, money
 
@@ -68,14 +74,45 @@ def not_reflected(event: LocalEvent, record: ClientRecord) -> bool:
     return event.server_seq > record.change_seq
 
 
-def _server_agreement(agreement: ServerAgreement) -> AgreementView:
+def unreflected_paid(record: ClientRecord, events: Iterable[LocalEvent]) -> Decimal:
+    """Money this phone collected from the client that the mirror does not include yet (net of
+    voids not reflected yet), as the visible balance counts it."""
+    total = ZERO
+    for e in events:
+        if e.client_id != record.id or not not_reflected(e, record) or e.amount is None:
+            continue
+        if e.type == "payment.collected":
+            total += e.amount
+        elif e.type == "payment.voided":
+            total -= e.amount
+    return total
+
+
+def _server_agreement(
+    agreement: ServerAgreement, extra_paid: Decimal, today: date | None
+) -> AgreementView:
+    if today is None or not agreement.installments:  # the server's word as it came
+        return AgreementView(
+            id=agreement.id,
+            standing=agreement.standing,
+            total=agreement.total,
+            installments=tuple(
+                InstallmentView(n, i.due_date, i.amount, i.paid, i.status)
+                for n, i in enumerate(agreement.installments, start=1)
+            ),
+        )
+    paid = sum((i.paid for i in agreement.installments), ZERO) + extra_paid
+    schedule = [Installment(i.due_date, i.amount) for i in agreement.installments]
+    now = compliance_of_paid(schedule, paid, today)
+    # Approval is the office's: a proposal stays proposed whatever has been paid.
+    standing = agreement.standing if agreement.standing == "proposed" else str(now.standing)
     return AgreementView(
         id=agreement.id,
-        standing=agreement.standing,
+        standing=standing,
         total=agreement.total,
         installments=tuple(
-            InstallmentView(n, i.due_date, i.amount, i.paid, i.status)
-            for n, i in enumerate(agreement.installments, start=1)
+            InstallmentView(n, i.due_date, i.amount, i.paid, str(i.status))
+            for n, i in enumerate(now.installments, start=1)
         ),
     )
 
@@ -99,10 +136,14 @@ def _local_agreement(event: LocalEvent) -> AgreementView:
     )
 
 
-def agreements_of(record: ClientRecord, events: Iterable[LocalEvent]) -> list[AgreementView]:
-    """The server's proposed and active agreements, then the ones proposed here it does not
-    list yet; broken ones first (they are what the collector must act on)."""
-    views = [_server_agreement(a) for a in record.agreements]
+def agreements_of(
+    record: ClientRecord, events: Sequence[LocalEvent], today: date | None = None
+) -> list[AgreementView]:
+    """The server's proposed and active agreements (recomputed at `today` when given), then the
+    ones proposed here it does not list yet; broken ones first (what the collector must act
+    on)."""
+    extra = unreflected_paid(record, events) if today is not None else ZERO
+    views = [_server_agreement(a, extra, today) for a in record.agreements]
     known = {a.id for a in record.agreements}
     views += [
         _local_agreement(e)

@@ -403,6 +403,7 @@ CATALOG: Final[dict[str, tuple[str, str]]] = {
     "cash.title": ("Efectivo en mano", "Cash in hand"),
     "cash.total": ("Efectivo por entregar", "Cash to hand over"),
     "cash.count": ("{n} pagos en efectivo", "{n} cash payments"),
+    "cash.count_one": ("1 pago en efectivo", "1 cash payment"),
     "cash.oldest": ("El más antiguo: {age} ({date})", "The oldest: {age} ({date})"),
     "cash.age_today": ("de hoy", "today"),
     "cash.age_one": ("hace 1 día", "1 day ago"),

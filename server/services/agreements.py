@@ -14,6 +14,7 @@ counts the client's payments from the business day the agreement was proposed (f
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
@@ -30,6 +31,7 @@ from server.services.access import Actor, require_office
 from shared.agreements import Compliance, Installment, PaymentOn, check_proposal, compliance
 from shared.calendar import business_date
 from shared.errors import Conflict, InvalidInput, NotFound
+from sync.protocol import AgreementData, InstallmentData
 
 MAX_NOTE: Final = 2000
 MAX_PAGE: Final = 1000
@@ -106,6 +108,42 @@ def standing_of(status: str, result: Compliance) -> StandingName | None:
     if status == "active":
         return result.standing.value
     return None
+
+
+def for_phones(
+    session: Session, client_ids: Sequence[uuid.UUID], *, tz: tzinfo, as_of: date
+) -> dict[uuid.UUID, list[AgreementData]]:
+    """The proposed and active agreements of a pull page's clients as the phone shows them, with
+    each installment's paid amount and status at `as_of` (one query for the agreements and their
+    installments, one for the payments when there are any agreements)."""
+    found: dict[uuid.UUID, list[AgreementData]] = defaultdict(list)
+    rows = repo.open_of_clients(session, client_ids)
+    if not rows:
+        return found
+    heads: dict[uuid.UUID, tuple[uuid.UUID, str, date]] = {}
+    schedules: dict[uuid.UUID, list[tuple[date, Decimal]]] = defaultdict(list)
+    for client_id, agreement_id, status, proposed_at, due, amount in rows:
+        heads.setdefault(agreement_id, (client_id, status, starts_on(proposed_at, tz)))
+        schedules[agreement_id].append((due, amount))
+    paid = repo.payments_since(
+        session, {h[0] for h in heads.values()}, min(h[2] for h in heads.values())
+    )
+    for agreement_id, (client_id, status, start) in heads.items():
+        result = compliance_of(schedules[agreement_id], start, paid.get(client_id, []), as_of)
+        found[client_id].append(
+            AgreementData(
+                id=agreement_id,
+                standing=standing_of(status, result) or "proposed",
+                total=result.total,
+                installments=tuple(
+                    InstallmentData(
+                        due_date=i.due_date, amount=i.amount, paid=i.paid, status=i.status.value
+                    )
+                    for i in result.installments
+                ),
+            )
+        )
+    return found
 
 
 def _views(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from server.db.models import Client
 from server.repositories import changes as changes_repo
+from server.services import agreements as agreements_service
 from server.repositories import disputes as disputes_repo
 from shared.aging import bucket_for, days_past_due
 from shared.calendar import business_date
@@ -49,6 +50,7 @@ def client_data(
             RecentVisit.model_validate({"day": business_date(at, tz), "outcome": outcome})
         )
     promises = _pending_promises(session, ids, now=now, tz=tz, today=today)
+    agreements = agreements_service.for_phones(session, ids, tz=tz, as_of=today)
     disputes: dict[uuid.UUID, list[OpenDispute]] = defaultdict(list)
     for cid, did, number, amount, kind, reason in disputes_repo.open_for_clients(session, ids):
         disputes[cid].append(
@@ -78,6 +80,7 @@ def client_data(
             invoices=tuple(invoices[c.id]),
             promises=tuple(promises[c.id]),
             visits=tuple(visits[c.id]),
+            agreements=tuple(agreements[c.id]),
             disputes=tuple(disputes[c.id]),
         ).model_dump(mode="json", exclude_defaults=True)
         for c in clients

@@ -21,6 +21,10 @@ from shared.money import ZERO
 OLD_CASH_DAYS = 1  # cash held longer than this shows in red
 
 
+def count_text(t: Texts, n: int) -> str:
+    return t("cash.count_one") if n == 1 else t("cash.count", n=n)
+
+
 def age_text(t: Texts, days: int) -> str:
     if days <= 0:
         return t("cash.age_today")
@@ -41,7 +45,7 @@ def summary(ctx: Ctx, view: CashView) -> list[ft.Control]:
     if oldest is None or view.oldest_days is None:
         lines.append(text(t("cash.none"), color=th.MUTED))
         return lines
-    lines.append(text(t("cash.count", n=len(view.lines)), color=th.MUTED))
+    lines.append(text(count_text(t, len(view.lines)), color=th.MUTED))
     age = t("cash.oldest", age=age_text(t, view.oldest_days), date=t.datetime(oldest.at, tz))
     old = view.oldest_days > OLD_CASH_DAYS
     lines.append(
@@ -86,7 +90,7 @@ def handover_card(ctx: Ctx, item: Handover, index: int) -> ft.Control:
             ),
             bold=True,
         ),
-        text(t("cash.count", n=item.payments), size=th.SMALL, color=th.MUTED),
+        text(count_text(t, item.payments), size=th.SMALL, color=th.MUTED),
     ]
     if item.bank_reference:
         lines.append(
