@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from server.web import clients, day, exports, login, review, team
+from server.web import cash, clients, day, exports, login, review, team
 from server.web.assets import mount_static
 
 
 def install_pages(app: FastAPI) -> None:
-    for module in (login, team, day, review, clients, exports):
+    for module in (login, team, day, review, clients, exports, cash):
         app.include_router(module.router)
     mount_static(app)

@@ -46,6 +46,19 @@ HELD_REASONS: Final[dict[str, str]] = {
     "invalid_payload": "evento ilegible",
     "unknown_type": "tipo de evento desconocido",
     "same_event_id_different_content": "mismo evento con otro contenido",
+    # cash handovers (server/services/field_cash.py)
+    "payment_unknown": "entrega con un pago que no es de este gestor",
+    "payment_repeated": "entrega que nombra un pago dos veces",
+    "payment_not_cash": "entrega con un pago que no fue en efectivo",
+    "payment_voided": "entrega con un pago anulado",
+    "payment_already_handed_over": "entrega con un pago ya entregado",
+    "reference_missing": "consignación sin referencia",
+    "handover_mismatch": "la entrega no cuadra con sus pagos",
+}
+
+HANDOVER_METHODS: Final[dict[str, str]] = {
+    "bank_deposit": "Consignación",
+    "office": "Entrega en oficina",
 }
 
 EVENT_TYPES: Final[dict[str, str]] = {
@@ -54,6 +67,7 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "payment.collected": "Pago",
     "payment.voided": "Anulación de un pago",
     "route.planned": "Plan de ruta",
+    "cash.handed_over": "Entrega de efectivo",
 }
 
 METHODS: Final[dict[str, str]] = {

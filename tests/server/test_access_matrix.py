@@ -260,6 +260,13 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/supervisor/clients/{client_id}/statement"): page(),
     ("GET", "/supervisor/clients/{client_id}/statement.pdf"): page(),
     ("GET", "/supervisor/exports"): page(),
+    ("GET", "/supervisor/cash"): page(),
+    ("POST", "/supervisor/cash/handovers/{handover_id}/confirm"): page(
+        404, sample=lambda _: {"data": {"amount": "1000"}}
+    ),
+    ("POST", "/supervisor/cash/handovers/{handover_id}/reject"): page(
+        404, sample=lambda _: {"data": {"note": "no aparece"}}
+    ),
     ("GET", "/supervisor/exports/weekly-visits.xlsx"): page(),
     ("GET", "/supervisor/exports/weekly-management.{fmt}"): page(),
     ("GET", "/supervisor/exports/kpis.xlsx"): page(
