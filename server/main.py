@@ -10,13 +10,16 @@ from server.api import (
     agreements,
     auth,
     cash,
+    clearance,
     clients,
     devices,
     disputes,
     imports,
+    legal,
     reconciliations,
     report_commissions,
     report_kpis,
+    report_segmentation,
     report_visits,
     reports,
     review,
@@ -65,6 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         disputes,
         reconciliations,
         agreements,
+        legal,
+        clearance,
+        report_segmentation,
     ):
         app.include_router(module.router)
     install_pages(app)

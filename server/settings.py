@@ -39,6 +39,18 @@ class Settings(BaseSettings):
     # where it has one); empty for none: markers and lines draw without tiles.
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
+    # Paz y salvo certificates: who issues them (the PDF's header) and the public address printed
+    # for verification (empty: the address the request came to).
+    company_name: str = "Recaudo"
+    company_tax_id: str = ""
+    public_url: str = ""
+
+    # Cobro jurídico suggestion: clients whose oldest overdue invoice is at least this many days
+    # past due and who broke at least this many promises (within the lookback) are suggested.
+    legal_min_days_past_due: int = Field(default=180, ge=1)
+    legal_min_broken_promises: int = Field(default=2, ge=0)
+    legal_promise_lookback_days: int = Field(default=365, ge=1)
+
     # Commission rules (TOML, the format of shared/rules/commissions.toml); None: the shipped
     # file. Env RECAUDO_COMMISSION_RULES. Read when a statement is made, so a changed file (with
     # a new `version`) applies without a restart; a malformed one stops the server at start.

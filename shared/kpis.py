@@ -34,10 +34,7 @@ from shared.risk import ReasonCode, RiskLevel
 PCT_PLACES: Final = Decimal("0.01")
 RATE_PLACES: Final = Decimal("0.01")
 DAYS_PLACES: Final = Decimal("0.1")
-LEGAL_NOTE: Final = (
-    "Los casos en cobro jurídico aún no se registran en Recaudo (llegan con acuerdos y cobro "
-    "jurídico); estos campos quedan vacíos hasta entonces."
-)
+LEGAL_NOTE: Final = "Sin casos remitidos ni cerrados en cobro jurídico en el periodo."
 
 
 def pct(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
@@ -158,10 +155,35 @@ class SegmentKpis(KpiFigures):
 
 
 class LegalKpis(ReadModel):
-    referred: int | None = None
-    resolved_positive: int | None = None
-    positive_resolution_pct: Decimal | None = None
+    """Cobro jurídico in the period: cases referred, cases closed, and of those the positive ones
+    (recovered or agreement); % positive = positive ÷ closed."""
+
+    referred: int = Field(default=0, description="cases sent to legal in the period")
+    closed: int = Field(default=0, description="cases closed in the period")
+    resolved_positive: int = Field(default=0, description="closed: recovered or agreement")
+    positive_resolution_pct: Decimal | None = Field(
+        default=None, description="positive ÷ closed, percent; null when none closed"
+    )
     note: str = LEGAL_NOTE
+
+
+def legal_figures(referred: int, closed: int, positive: int) -> LegalKpis:
+    """The legal KPI from its counts, with a sentence the exports print."""
+    share = pct(positive, closed)
+    if referred == 0 and closed == 0:
+        return LegalKpis()
+    note = (
+        f"{referred} caso(s) remitido(s) a cobro jurídico en el periodo; {closed} cerrado(s), "
+        f"{positive} con resultado positivo (recuperado o acuerdo)"
+        + ("." if share is None else f": {str(share).replace('.', ',')} %.")
+    )
+    return LegalKpis(
+        referred=referred,
+        closed=closed,
+        resolved_positive=positive,
+        positive_resolution_pct=share,
+        note=note,
+    )
 
 
 class DisputeKpis(ReadModel):

@@ -52,8 +52,8 @@ def get_kpis(
 ) -> KpiReport | Response:
     """KPIs of the period by collector, team and segment: recovery % of the overdue portfolio,
     average recovery time, visits and effective contacts per week, verified share, promises
-    made / kept / partial / broken and kept rate, legal referrals (null until that data exists),
-    and the risky clients with their reasons."""
+    made / kept / partial / broken and kept rate, cases sent to legal (cobro jurídico), closed
+    and % positive, and the risky clients with their reasons."""
     wanted = choose_format(fmt, request.headers.get("accept"), offered=(JSON, XLSX))
     report = kpis.kpi_report(
         session,

@@ -22,6 +22,7 @@ from typing import Final
 from sqlalchemy.orm import Session
 
 from server.repositories import kpis as kpis_repo
+from server.repositories import legal as legal_repo
 from server.repositories.kpis import GroupKey, Scope
 from server.services import disputes, visit_counts
 from server.services.access import Actor, require_office
@@ -32,11 +33,11 @@ from shared.kpis import (
     KpiFigures,
     KpiReport,
     KpiTally,
-    LegalKpis,
     RiskReasonOut,
     RiskyClient,
     SegmentKpis,
     figures,
+    legal_figures,
     period_days,
 )
 from shared.promises import GRACE_DAYS, PaymentMade, PromiseStatus, promise_status
@@ -133,7 +134,7 @@ def kpi_report(
 
     as_of = promises_as_of(end, now, tz)
     risk_from = end - timedelta(days=BROKEN_LOOKBACK_DAYS)
-    judged = _judged_promises(session, min(start, risk_from), end, scope, as_of, tz)
+    judged = judged_promises(session, min(start, risk_from), end, scope, as_of, tz)
     broken_by_client: dict[object, int] = defaultdict(int)
     for row, status in judged:
         if row.due_date >= start:
@@ -141,6 +142,9 @@ def kpi_report(
         if status is PromiseStatus.BROKEN and row.due_date >= risk_from:
             broken_by_client[row.client_id] += 1
 
+    legal = legal_repo.legal_counts(
+        session, day_start(start, tz), day_start(end + timedelta(1), tz), scope
+    )
     days = period_days(start, end)
     return KpiReport(
         period_from=start,
@@ -154,7 +158,7 @@ def kpi_report(
         team=_team(tallies.values(), days),
         collectors=_by_collector(tallies, days),
         segments=_by_segment(tallies, days),
-        legal=LegalKpis(),
+        legal=legal_figures(legal.referred, legal.closed, legal.positive),
         risky_clients=risky_clients(session, end, scope, broken_by_client, limit=risky_limit),
         notes=list(NOTES),
         disputes=disputes.kpis(
@@ -167,7 +171,7 @@ def kpi_report(
     )
 
 
-def _judged_promises(
+def judged_promises(
     session: Session,
     due_from: date,
     due_to: date,

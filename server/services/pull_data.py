@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from server.db.models import Client
 from server.repositories import changes as changes_repo
-from server.services import agreements as agreements_service
 from server.repositories import disputes as disputes_repo
+from server.repositories import legal as legal_repo
+from server.services import agreements as agreements_service
 from shared.aging import bucket_for, days_past_due
 from shared.calendar import business_date
 from shared.promises import GRACE_DAYS, PaymentMade, PromiseStatus, promise_status
@@ -64,6 +65,7 @@ def client_data(
                 }
             )
         )
+    in_legal = legal_repo.clients_in_legal(session, ids)
     return {
         c.id: ClientData(
             code=c.code,
@@ -82,6 +84,7 @@ def client_data(
             visits=tuple(visits[c.id]),
             agreements=tuple(agreements[c.id]),
             disputes=tuple(disputes[c.id]),
+            legal=c.id in in_legal,
         ).model_dump(mode="json", exclude_defaults=True)
         for c in clients
     }

@@ -5,11 +5,26 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from server.web import cash, clients, day, exports, login, review, team
+from server.web import (
+    cash,
+    clearance,
+    clients,
+    day,
+    disputes,
+    exports,
+    legal,
+    login,
+    portfolio,
+    reconciliations,
+    review,
+    team,
+    verify,
+)
 from server.web.assets import mount_static
 
 
 def install_pages(app: FastAPI) -> None:
-    for module in (login, team, day, review, clients, exports, cash):
+    pages = (login, team, day, review, clients, exports, legal, portfolio, clearance, verify, cash)
+    for module in (*pages, disputes, reconciliations):
         app.include_router(module.router)
     mount_static(app)

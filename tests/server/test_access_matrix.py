@@ -50,7 +50,9 @@ FIELD_AND_OFFICE = ANYONE
 ADMIN = frozenset({"admin"})
 COLLECTOR = frozenset({"collector"})
 # The only /v1/ routes that answer without a token.
-PUBLIC_V1 = {("POST", "/v1/auth/token")}
+# The login, and the check of a printed paz y salvo code (its link is on a paper anyone holds).
+PUBLIC_V1 = {("POST", "/v1/auth/token"), ("GET", "/v1/clearances/verify/{code}")}
+NO_SUCH_ID = "00000000-0000-4000-8000-0000000000ff"
 PASSWORD = "clave-de-la-matriz"
 NO_REVIEW_ITEM = "999999999"
 NO_AGREEMENT = "00000000-0000-4000-8000-00000000a9a9"
@@ -80,6 +82,10 @@ class World:
             "username": self.usernames["collector"],
             "day": "2026-11-20",
             "fmt": "xlsx",
+            "firm_id": NO_SUCH_ID,
+            "referral_id": NO_SUCH_ID,
+            "clearance_id": NO_SUCH_ID,
+            "code": "AAAA-BBBB-CCCC",
             "handover_id": NO_HANDOVER,
             "agreement_id": NO_AGREEMENT,
             "dispute_id": NO_DISPUTE,
@@ -237,6 +243,33 @@ ROUTES: dict[tuple[str, str], Access] = {
         ok=frozenset({404}),
         sample=lambda _: {"json": {"as_of": "2026-11-01", "client_balance": "0.00"}},
     ),
+    # cobro jurídico, paz y salvo and segmentation (office; the code check is public)
+    ("GET", "/v1/law-firms"): Access(OFFICE),
+    ("POST", "/v1/law-firms"): Access(
+        OFFICE, ok=frozenset({201}), sample=lambda _: {"json": {"name": f"Firma {uuid.uuid4()}"}}
+    ),
+    ("PATCH", "/v1/law-firms/{firm_id}"): Access(
+        OFFICE, ok=frozenset({404}), sample=lambda _: {"json": {"active": False}}
+    ),
+    ("POST", "/v1/clients/{client_id}/legal-referrals"): Access(
+        OFFICE,
+        ok=frozenset({422}),  # no such law firm: the role and the client passed
+        sample=lambda _: {"json": {"law_firm_id": NO_SUCH_ID, "reason": "mora"}},
+    ),
+    ("GET", "/v1/legal-referrals"): Access(OFFICE),
+    ("GET", "/v1/legal-referrals/suggested"): Access(OFFICE),
+    ("GET", "/v1/legal-referrals/{referral_id}"): Access(OFFICE, ok=frozenset({404})),
+    ("POST", "/v1/legal-referrals/{referral_id}/updates"): Access(
+        OFFICE, ok=frozenset({404}), sample=lambda _: {"json": {"status": "in_progress"}}
+    ),
+    ("POST", "/v1/clients/{client_id}/clearance"): Access(OFFICE, ok=frozenset({201})),
+    ("GET", "/v1/clearances/{clearance_id}"): Access(OFFICE, ok=frozenset({404})),
+    ("GET", "/v1/clearances/{clearance_id}.pdf"): Access(OFFICE, ok=frozenset({404})),
+    ("GET", "/v1/clearances/verify/{code}"): Access(ANYONE, anonymous=200),
+    ("GET", "/v1/reports/segmentation"): Access(OFFICE),
+    ("GET", "/verificar/{code}"): Access(
+        ANYONE, anonymous=404, ok=frozenset({404}), auth="public"
+    ),
     # the supervisor's pages (server/web)
     ("GET", "/supervisor/login"): Access(ANYONE, anonymous=200, auth="public"),
     ("POST", "/supervisor/login"): Access(
@@ -259,6 +292,22 @@ ROUTES: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/supervisor/clients/{client_id}/statement"): page(),
     ("GET", "/supervisor/clients/{client_id}/statement.pdf"): page(),
+    ("GET", "/supervisor/legal"): page(),
+    ("POST", "/supervisor/legal/referrals"): page(
+        422, sample=lambda w: {"data": {"client_id": w.own_client, "law_firm_id": NO_SUCH_ID}}
+    ),
+    ("POST", "/supervisor/legal/referrals/{referral_id}/updates"): page(
+        404, sample=lambda _: {"data": {"status": "in_progress"}}
+    ),
+    ("POST", "/supervisor/legal/firms"): page(
+        303, sample=lambda _: {"data": {"name": f"Firma {uuid.uuid4()}"}}
+    ),
+    ("POST", "/supervisor/legal/firms/{firm_id}/active"): page(404),
+    ("GET", "/supervisor/portfolio"): page(),
+    ("GET", "/supervisor/portfolio.xlsx"): page(),
+    ("POST", "/supervisor/clients/{client_id}/clearance"): page(303),
+    ("GET", "/supervisor/clearances/{clearance_id}"): page(404),
+    ("GET", "/supervisor/clearances/{clearance_id}.pdf"): page(404),
     ("GET", "/supervisor/exports"): page(),
     ("GET", "/supervisor/cash"): page(),
     ("POST", "/supervisor/cash/handovers/{handover_id}/confirm"): page(

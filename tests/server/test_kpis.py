@@ -266,9 +266,10 @@ def test_risky_clients_with_their_reasons(client: TestClient, world: dict[str, A
     assert kz["reasons"][0]["text"] == "Factura más antigua con 137 días de mora"
 
 
-def test_legal_referrals_are_null_with_a_note(client: TestClient, world: dict[str, Any]) -> None:
+def test_no_legal_referrals_are_zero_with_a_note(client: TestClient, world: dict[str, Any]) -> None:
+    # The figures with referrals: tests/server/test_legal.py.
     legal = _get(client, world)["legal"]
-    assert (legal["referred"], legal["resolved_positive"]) == (None, None)
+    assert (legal["referred"], legal["closed"], legal["resolved_positive"]) == (0, 0, 0)
     assert legal["positive_resolution_pct"] is None
     assert "jurídico" in legal["note"]
 
