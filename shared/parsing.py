@@ -97,6 +97,8 @@ def parse_amount(value: object) -> Decimal:
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise _bad_amount(value, "no es un número finito")
+        if abs(value) > MAX_AMOUNT:  # before quantize: 1e300 has no room for cents
+            raise _out_of_range(value)
         # repr gives the shortest decimal that round-trips: what the spreadsheet showed.
         return _checked(Decimal(repr(value)).quantize(CENT, rounding=ROUND_HALF_EVEN), value)
     if isinstance(value, Decimal):
@@ -186,7 +188,9 @@ def parse_date(value: object) -> date:
     if not isinstance(value, str):
         raise _bad_date(value)
     text = _TRAILING_MIDNIGHT.sub("", value.strip())
-    if text.isdigit():
+    if text.isdigit():  # (`²` is a digit to isdigit, not to int; 5,000 digits are too many)
+        if not text.isascii() or len(text) > 7:
+            raise _bad_date(value)
         return _from_excel_serial(int(text))
     if match := _DAY_FIRST.fullmatch(text):
         day, month, year = (int(g) for g in match.groups())

@@ -12,6 +12,9 @@ while calamine parses (calamine releases the GIL), finds such cells so they come
 `FORMULA_WITHOUT_VALUE` and are reported instead of being mistaken for empty cells. Merged ranges
 are filled with their top-left value, the way a person reads a sheet where one client's code spans
 several invoice rows.
+
+Before calamine sees an XLSX, `xlsx_guard.check_workbook` refuses the files that would make it
+exhaust memory (zip bombs, a value at XFD1048576); the XML read here goes through defusedxml.
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ from pathlib import Path
 from typing import IO, Final, cast
 from xml.etree import ElementTree
 
+from defusedxml.ElementTree import fromstring, iterparse
 from python_calamine import CalamineError, CalamineWorkbook
 
+from server.services.ledger_import.xlsx_guard import check_workbook, unreadable_workbook
 from shared.errors import InvalidInput
 
 RawRow = tuple[int, tuple[object, ...]]
@@ -89,7 +94,7 @@ def decode_text(data: bytes) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        return data.decode("utf-16", errors="replace")  # (odd length, lone surrogates)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -141,6 +146,7 @@ _SCAN_CHUNK: Final = 1 << 22
 
 
 def _read_xlsx(path: Path) -> Sheet:
+    check_workbook(path)
     with ThreadPoolExecutor(max_workers=1) as pool:
         uncomputed = pool.submit(_formulas_without_value, path)
         try:
@@ -149,7 +155,7 @@ def _read_xlsx(path: Path) -> Sheet:
             grid = cast(list[list[object]], sheet.to_python(skip_empty_area=False))
             merged = sheet.merged_cell_ranges or []
         except (CalamineError, OSError, ValueError) as exc:
-            raise _not_a_workbook() from exc
+            raise unreadable_workbook() from exc
         formula_cells = uncomputed.result()
     for row, col in formula_cells:
         if row < len(grid):
@@ -157,17 +163,12 @@ def _read_xlsx(path: Path) -> Sheet:
             if col >= len(cells):
                 cells.extend([""] * (col + 1 - len(cells)))
             cells[col] = FORMULA_WITHOUT_VALUE
+    # A merge reaching past the last column with a value (`A1:XFD2`) adds no column.
+    width = max(map(len, grid), default=0)
     for (first_row, first_col), (last_row, last_col) in merged:
-        _fill_merged(grid, first_row, first_col, last_row, last_col)
+        _fill_merged(grid, first_row, first_col, last_row, min(last_col, width - 1))
     rows = ((number, tuple(cells)) for number, cells in enumerate(grid, start=1))
     return Sheet("xlsx", rows, len(grid))
-
-
-def _not_a_workbook() -> InvalidInput:
-    return InvalidInput(
-        "el archivo parece un ZIP pero no es un libro XLSX legible",
-        code="unsupported_file_type",
-    )
 
 
 def _fill_merged(
@@ -206,7 +207,7 @@ def _formulas_without_value(path: Path) -> list[tuple[int, int]]:
                 return found
             with archive.open(sheet_path) as source:
                 return _uncomputed_cells(source)
-    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ElementTree.ParseError):
         return []  # calamine's own error (or its reading) is the one that counts
 
 
@@ -244,12 +245,12 @@ def _uncomputed_cells_by_search(source: IO[bytes]) -> list[tuple[int, int]] | No
 
 def _first_sheet_path(archive: zipfile.ZipFile) -> str | None:
     """The part name of the workbook's first sheet (the one calamine reads as index 0)."""
-    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    workbook: ElementTree.Element = fromstring(archive.read("xl/workbook.xml"))
     sheet = next((e for e in workbook.iter() if _local(e.tag) == "sheet"), None)
     if sheet is None:
         return None
     rel_id = next((v for k, v in sheet.attrib.items() if _local(k) == "id"), None)
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    rels: ElementTree.Element = fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     for rel in rels:
         if rel.get("Id") == rel_id:
             target = rel.get("Target", "")
@@ -272,7 +273,7 @@ def _has_formula(archive: zipfile.ZipFile, sheet_path: str) -> bool:
 def _uncomputed_cells(source: IO[bytes]) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     row, col = -1, -1
-    for event, element in ElementTree.iterparse(source, events=("start", "end")):
+    for event, element in iterparse(source, events=("start", "end")):
         tag = _local(element.tag)
         if event == "start":
             if tag == "row":

@@ -207,6 +207,9 @@ def parse_row_in_full(
         if isinstance(value, str) and len(value) > MAX_LENGTH[field]:
             fail(field, "value_too_long", f"más de {MAX_LENGTH[field]} caracteres")
             return None
+        if isinstance(value, str) and "\x00" in value:  # PostgreSQL cannot store it in text
+            fail(field, "invalid_character", "el texto tiene un carácter nulo (NUL)")
+            return None
         return value if isinstance(value, str) else None
 
     client_code = text("client_code", required=True)
@@ -309,7 +312,7 @@ class _FastRowParser:
                 texts.append(None)
                 continue
             text = value.strip() if type(value) is str else _text(value)
-            if len(text) > limit:
+            if len(text) > limit or "\x00" in text:
                 raise _Fallback
             texts.append(text or None)
         client_code, client_name, invoice_number, tax_id, address, city, phone, collector = texts
