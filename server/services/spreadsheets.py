@@ -96,7 +96,7 @@ def column_totals(spec: Sheet) -> list[Value]:
 
 
 def _styled(ws: WriteOnlyWorksheet, value: Value, **style: Any) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, _cell_value(value))
+    cell = _text_safe(WriteOnlyCell(ws, _cell_value(value)))
     for name, setting in style.items():
         setattr(cell, name, setting)
     return cell
@@ -149,7 +149,8 @@ def _write(ws: WriteOnlyWorksheet, spec: Sheet) -> None:
         out: list[Any] = []
         for template, value in zip(templates, row, strict=True):
             if template is None or value is None:
-                out.append(_cell_value(value))
+                is_formula = isinstance(value, str) and value.startswith("=")
+                out.append(_styled(ws, value) if is_formula else _cell_value(value))
             else:
                 template.value = _cell_value(value)
                 out.append(template)
@@ -193,6 +194,14 @@ def _format(column: Column, rows: Sequence[Sequence[Value]], index: int) -> str 
         "decimal": DECIMAL_FORMAT,
         "percent": PERCENT_FORMAT,
     }.get(column.kind)
+
+
+def _text_safe(cell: WriteOnlyCell) -> WriteOnlyCell:
+    """Text is text: openpyxl writes a string starting with `=` as a formula, so a client named
+    `=HYPERLINK(...)` in an imported ledger would be a live formula in every export."""
+    if cell.data_type == "f":
+        cell.data_type = "s"
+    return cell
 
 
 def _cell_value(value: Value) -> Value:

@@ -30,6 +30,9 @@ from server.db.models import AuditLog, Client, ImportBatch, Invoice, LedgerEntry
 from server.services.ledger_import import xlsx_guard
 from server.services.ledger_import.service import run_import
 from server.services.ledger_import.summary import ImportSummary
+from server.services.spreadsheets import Column as XlsxColumn
+from server.services.spreadsheets import Sheet as XlsxSheet
+from server.services.spreadsheets import workbook_bytes
 from shared.errors import DomainError
 
 AS_OF = date(2026, 11, 23)
@@ -400,10 +403,13 @@ def test_formula_cells_are_text_or_reported_never_live(session: Session, tmp_pat
     path = tmp_path / "formula.csv"
     path.write_bytes(csv_bytes(rows))
     summary = import_outcome(session, path)
-    assert isinstance(summary, ImportSummary) and summary.rows_read == 1
-    assert summary.rejected and {issue.row for issue in summary.errors} == {2}
+    assert isinstance(summary, ImportSummary) and summary.rows_imported == 1
     name = session.scalar(select(Client.name).where(Client.code == "C-9"))
     assert name == '=HYPERLINK("http://example.com","clic")'
+    exported = workbook_bytes([XlsxSheet("Clientes", [XlsxColumn("Cliente")], [[name]])])
+    with zipfile.ZipFile(io.BytesIO(exported)) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+    assert b"<f>" not in sheet and b"HYPERLINK" in sheet  # before: <f>HYPERLINK(...)</f>
 
 
 @pytest.mark.parametrize(
