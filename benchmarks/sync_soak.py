@@ -5,8 +5,9 @@ Seeded by the ledger import (collectors with ~60 clients each owing open invoice
 registered per collector through the API, then `benchmarks/soak_devices.py` drives the days:
 pull-heavy mornings, a trickle of one-event pushes with pulls by day, backlog bursts in gzip
 chunks in the evening. Measured: latency p50/p95/p99 by request kind, errors (must be 0),
-throughput, and each uvicorn worker's resident memory (VmRSS of the master's children, sampled
-every few seconds): first minute against last minute and the slope, to say whether it is flat.
+throughput, and each uvicorn worker's resident memory and CPU time (`benchmarks/soak_workers.py`,
+sampled every few seconds): memory's first minute against its last and the slope, to say
+whether it is flat.
 Then the sync invariants on the server (exactly once, no phantom money, conservation,
 projections) and each phone's mirror checksum against the server's for its collector.
 
@@ -24,7 +25,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -32,6 +33,7 @@ from sqlalchemy.engine import make_url
 
 from benchmarks import machine, write_section
 from benchmarks.soak_devices import DayCycle, Phone, Tally, call, live
+from benchmarks.soak_workers import Sampler, Worker
 from benchmarks.sync_load import Device, server_exceptions, start_server
 from server.db.engine import make_engine, make_session_factory
 from server.repositories import changes as changes_repo
@@ -43,8 +45,8 @@ from tests.e2e.live import free_port
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/recaudo_soak"
 WORKERS = 2
-ONLINE_SHARE = 0.3  # phones with signal all day (they sync each record); the rest sync at night
-MB = 1024.0
+ONLINE_SHARE = 0.2  # phones with signal all day (they sync each record); the rest sync at night
+PHONE_DEADLINE = 20.0  # seconds: mobile/net/client.py Timeouts.deadline
 
 
 def server_command(port: int) -> list[str]:
@@ -55,103 +57,14 @@ def server_command(port: int) -> list[str]:
     ]  # fmt: skip
 
 
-def worker_pids(master: int) -> list[int]:
-    """uvicorn's workers: the master's children started by multiprocessing (spawn)."""
-    try:
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    except OSError:
-        return []
-    pids = []
-    for pid in map(int, children):
-        try:
-            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                pids.append(pid)
-        except OSError:
-            continue
-    return sorted(pids)
-
-
-def rss_kib(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-@dataclass
-class Memory:
-    """VmRSS samples per worker pid: (seconds since the start, KiB)."""
-
-    samples: dict[int, list[tuple[float, int]]] = field(default_factory=dict)
-
-    async def sample(self, master: int, every: float, stop: asyncio.Event) -> None:
-        began = time.monotonic()
-        while not stop.is_set():
-            for pid in worker_pids(master):
-                kib = rss_kib(pid)
-                if kib is not None:
-                    self.samples.setdefault(pid, []).append((time.monotonic() - began, kib))
-            try:
-                await asyncio.wait_for(stop.wait(), every)
-            except TimeoutError:
-                continue
-
-    def summary(self, window: float) -> list[WorkerMemory]:
-        return [WorkerMemory.of(pid, rows, window) for pid, rows in sorted(self.samples.items())]
-
-
-@dataclass(frozen=True)
-class WorkerMemory:
-    pid: int
-    first_mb: float  # mean over the first `window` seconds
-    last_mb: float  # mean over the last `window` seconds
-    slope_all: float  # MB per minute, least squares over every sample
-    slope_late: float  # MB per minute over the second half (after the caches warmed up)
-    samples: int
-
-    @classmethod
-    def of(cls, pid: int, rows: list[tuple[float, int]], window: float) -> WorkerMemory:
-        end = rows[-1][0]
-        first = [kib for t, kib in rows if t <= rows[0][0] + window]
-        last = [kib for t, kib in rows if t >= end - window]
-        late = [row for row in rows if row[0] >= end / 2]
-        return cls(
-            pid,
-            sum(first) / len(first) / MB,
-            sum(last) / len(last) / MB,
-            _slope(rows),
-            _slope(late),
-            len(rows),
-        )
-
-    @property
-    def flat(self) -> bool:
-        """Flat: under 1 MB per minute after warm-up, and the last minute within 10% of the
-        first (a leak of a few KB per request shows as both)."""
-        return self.slope_late < 1.0 and self.last_mb <= 1.1 * self.first_mb
-
-
-def _slope(rows: list[tuple[float, int]]) -> float:
-    if len(rows) < 2:
-        return 0.0
-    n = len(rows)
-    mean_t = sum(t for t, _ in rows) / n
-    mean_m = sum(kib for _, kib in rows) / n
-    var = sum((t - mean_t) ** 2 for t, _ in rows)
-    cov = sum((t - mean_t) * (kib - mean_m) for t, kib in rows)
-    return cov / var / MB * 60 if var else 0.0
-
-
 @dataclass
 class SoakReport:
     devices: int
     seconds: float  # the days, first morning to the last pull
     cycles: int
     tally: Tally
-    memory: list[WorkerMemory]
+    workers: list[Worker]
+    client_cpu: float  # seconds of CPU the load generator used over the days
     violations: list[str]
     mirrors_equal: int
     mirror_problems: list[str]
@@ -159,7 +72,9 @@ class SoakReport:
 
     def lines(self) -> list[str]:
         t = self.tally
-        out = [
+        slow = sum(v > PHONE_DEADLINE for values in t.latencies.values() for v in values)
+        server_cpu = sum(w.cpu_seconds for w in self.workers)
+        return [
             "| request | count | p50 | p95 | p99 |",
             "|---|---|---|---|---|",
             *(
@@ -171,16 +86,20 @@ class SoakReport:
             "",
             f"{self.devices} phones, {self.cycles} compressed days in {self.seconds:.0f} s: "
             f"{t.requests:,} requests ({t.requests / self.seconds:.0f}/s), {t.events:,} events "
-            f"acknowledged ({t.events / self.seconds:.0f}/s); **errors: {len(t.errors)}**.",
+            f"acknowledged ({t.events / self.seconds:.0f}/s); **errors: {len(t.errors)}**; "
+            f"answers slower than the phone's {PHONE_DEADLINE:.0f} s deadline: {slow}.",
+            f"CPU over the days: the two workers {server_cpu:.0f} s "
+            f"({server_cpu / max(t.requests, 1) * 1000:.1f} ms per request), the load "
+            f"generator {self.client_cpu:.0f} s, of {2 * self.seconds:.0f} s on 2 cores.",
             "",
-            "| uvicorn worker | samples | first minute | last minute | slope (all) "
+            "| uvicorn worker | samples | RSS first minute | RSS last minute | slope (all) "
             "| slope (2nd half) | flat |",
             "|---|---|---|---|---|---|---|",
             *(
-                f"| pid {m.pid} | {m.samples} | {m.first_mb:.1f} MB | {m.last_mb:.1f} MB "
-                f"| {m.slope_all:+.2f} MB/min | {m.slope_late:+.2f} MB/min "
-                f"| {'yes' if m.flat else '**no**'} |"
-                for m in self.memory
+                f"| pid {w.pid} | {w.samples} | {w.first_mb:.1f} MB | {w.last_mb:.1f} MB "
+                f"| {w.slope_all:+.2f} MB/min | {w.slope_late:+.2f} MB/min "
+                f"| {'yes' if w.flat else '**no**'} |"
+                for w in self.workers
             ),
             "",
             f"Invariants (exactly once, no phantom money, conservation, projections): "
@@ -191,7 +110,6 @@ class SoakReport:
             *(f"- {n} x {e}" for e, n in Counter(t.errors).most_common(5)),
             *(f"- server log: {n} x {e}" for e, n in self.server_errors.most_common(5)),
         ]
-        return out
 
 
 async def _register(
@@ -212,12 +130,24 @@ async def _register(
     return Device(body["device_id"], body["device_code"], body["device_token"], collector.clients)
 
 
-async def _drive(
-    base: str, master: int, collectors: list[Collector], cfg: SoakConfig
-) -> tuple[list[Phone], Tally, Memory, float, int]:
-    tally, memory, stop = Tally(), Memory(), asyncio.Event()
+@dataclass
+class Days:
+    phones: list[Phone]
+    tally: Tally
+    sampler: Sampler
+    seconds: float
+    cycles: int
+    client_cpu: float
+
+
+async def _drive(base: str, master: int, collectors: list[Collector], cfg: SoakConfig) -> Days:
+    tally, sampler, stop = Tally(), Sampler(), asyncio.Event()
     n = len(collectors)
-    limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=n + 10)
+    # Idle connections expire on the client before uvicorn's 5 s keep-alive closes them: with
+    # both at 5 s, a request sent on a connection the server is closing fails (ReadError).
+    limits = httpx.Limits(
+        max_connections=n + 10, max_keepalive_connections=n + 10, keepalive_expiry=3.0
+    )
     async with httpx.AsyncClient(timeout=120, limits=limits) as http:
         gate = asyncio.Semaphore(50)
 
@@ -230,13 +160,13 @@ async def _drive(
         cycles = max(1, round(cfg.seconds / cfg.cycle_seconds))
         loop = asyncio.get_running_loop()
         cycle = DayCycle(loop.time() + 1, cfg.cycle_seconds, cycles, cfg.day_events)
-        began = time.perf_counter()  # the days only: registration is not the soak
-        sampler = asyncio.create_task(memory.sample(master, cfg.sample_seconds, stop))
+        began, cpu = time.perf_counter(), time.process_time()  # the days: not registration
+        sampling = asyncio.create_task(sampler.run(master, cfg.sample_seconds, stop))
         await asyncio.gather(*(live(http, base, p, cycle, tally) for p in phones))
-    seconds = time.perf_counter() - began
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
     stop.set()
-    await sampler
-    return phones, tally, memory, seconds, cycles
+    await sampling
+    return Days(phones, tally, sampler, seconds, cycles, cpu)
 
 
 def _mirrors(url: str, phones: list[Phone], collectors: list[Collector]) -> list[str]:
@@ -279,23 +209,24 @@ def soak(url: str, folder: Path, cfg: SoakConfig) -> SoakReport:
     port = free_port()
     server = start_server(url, port, folder, server_command(port))
     try:
-        phones, tally, memory, seconds, cycles = asyncio.run(
+        days = asyncio.run(
             _drive(f"http://127.0.0.1:{port}", server.pid, portfolio.collectors, cfg)
         )
     finally:
         server.terminate()
         server.wait(timeout=60)
     sent: dict[str, invariants.PhoneEvent] = {}
-    for phone in phones:
+    for phone in days.phones:
         d = phone.device
         sent |= invariants.expected_events(d.device_id, d.events, d.states)
-    mirror_problems = _mirrors(url, phones, portfolio.collectors)
+    mirror_problems = _mirrors(url, days.phones, portfolio.collectors)
     return SoakReport(
         devices=cfg.devices,
-        seconds=seconds,
-        cycles=cycles,
-        tally=tally,
-        memory=memory.summary(window=min(60.0, seconds / 4)),
+        seconds=days.seconds,
+        cycles=days.cycles,
+        tally=days.tally,
+        workers=days.sampler.summary(window=min(60.0, days.seconds / 4)),
+        client_cpu=days.client_cpu,
         violations=invariants.check_server(url, sent),
         mirrors_equal=cfg.devices - len(mirror_problems),
         mirror_problems=mirror_problems,
@@ -309,7 +240,7 @@ def run() -> None:
         devices=int(env("RECAUDO_SOAK_DEVICES", "500")),
         seconds=float(env("RECAUDO_SOAK_SECONDS", "600")),
         cycle_seconds=float(env("RECAUDO_SOAK_CYCLE_SECONDS", "120")),
-        day_events=int(env("RECAUDO_SOAK_DAY_EVENTS", "24")),
+        day_events=int(env("RECAUDO_SOAK_DAY_EVENTS", "12")),
     )
     base = env("RECAUDO_SOAK_POSTGRES_URL", DEFAULT_PG)
     name = f"{make_url(base).database}_{uuid.uuid4().hex[:8]}"

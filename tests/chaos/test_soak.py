@@ -33,6 +33,6 @@ def test_short_soak_on_two_workers_keeps_every_invariant(tmp_path: Path) -> None
     assert report.violations == []
     assert report.mirror_problems == []
     assert report.tally.events > 0
-    assert len(report.memory) == 2  # both workers were there and sampled
+    assert len(report.workers) == 2  # both workers were there and sampled
     kinds = set(report.tally.latencies)
     assert {"pull, first sync", "push, day (1 event)", "push, evening backlog"} <= kinds
