@@ -26,6 +26,7 @@ from server.db.models import (
 )
 
 PAYMENT = "payment.collected"
+VOID = "payment.voided"
 OPEN_HANDOVER = ("pending", "confirmed")  # a payment in one of these is no longer in hand
 
 
@@ -69,7 +70,7 @@ def payment_facts(
     session: Session, event_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, PaymentFacts]:
     """The named events as the server has them: one query (EXISTS subqueries for the reversal
-    and for a pending/confirmed handover)."""
+    and for a pending/confirmed handover), and one for the collectors' voids naming them."""
     if not event_ids:
         return {}
     rows = session.execute(
@@ -83,10 +84,38 @@ def payment_facts(
             _handed_over(InboundEvent.event_id),
         ).where(InboundEvent.event_id.in_(list(event_ids)))
     )
+    voided = voided_by_collector(session, targets=event_ids)
     return {
-        r[0]: PaymentFacts(r[0], r[1], r[2], r[3], _decimal(r[4]), bool(r[5]), bool(r[6]))
+        r[0]: PaymentFacts(
+            r[0], r[1], r[2], r[3], _decimal(r[4]), bool(r[5]) or (r[2], r[0]) in voided, bool(r[6])
+        )
         for r in rows
     }
+
+
+def voided_by_collector(
+    session: Session,
+    *,
+    user_id: uuid.UUID | None = None,
+    targets: Collection[uuid.UUID] | None = None,
+) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """(collector, payment event id) of every `payment.voided` a collector pushed, applied or
+    held: the phone counts a voided payment out of cash in hand even when the server could not
+    reverse it (money in suspense has no entry to reverse), and so does the server. Voids are
+    few (same-day corrections); `targets` narrows them to some payments."""
+    target = _payload("payment_event_id")
+    query = select(InboundEvent.user_id, target).where(InboundEvent.type == VOID)
+    if user_id is not None:
+        query = query.where(InboundEvent.user_id == user_id)
+    if targets is not None:
+        query = query.where(target.in_(sorted(str(t) for t in targets)))
+    found = set()
+    for who, text in session.execute(query):
+        try:
+            found.add((who, uuid.UUID(text)))
+        except (TypeError, ValueError):
+            continue  # a malformed void (held invalid_payload) names nothing
+    return found
 
 
 def _decimal(value: str | None) -> Decimal | None:
@@ -109,8 +138,8 @@ class CashRow:
 
 
 def cash_in_hand(session: Session, user_id: uuid.UUID | None = None) -> list[CashRow]:
-    """Cash payments pushed by collectors (or by `user_id`), not reversed and in no pending or
-    confirmed handover, oldest first."""
+    """Cash payments pushed by collectors (or by `user_id`), not reversed nor voided by their
+    collector, and in no pending or confirmed handover, oldest first (two queries)."""
     entry = aliased(LedgerEntry, name="entry")
     query = (
         select(
@@ -136,9 +165,11 @@ def cash_in_hand(session: Session, user_id: uuid.UUID | None = None) -> list[Cas
     )
     if user_id is not None:
         query = query.where(InboundEvent.user_id == user_id)
+    voided = voided_by_collector(session, user_id=user_id)
     return [
         CashRow(r[0], r[1], r[2], r[3], r[4], r[5] or "", Decimal(r[6]), r[7], r[8])
         for r in session.execute(query)
+        if (r[1], r[0]) not in voided
     ]
 
 

@@ -2,8 +2,9 @@
 handed to the office, with their age, and the supervisor's decision on each handover.
 
 - **Cash in hand**: the cash payments a collector pushed (applied, or held: money at an unknown
-  client in suspense is still cash in their pocket), not reversed, and in no pending or
-  confirmed handover. A rejected handover gives its payments back to cash in hand.
+  client in suspense is still cash in their pocket), not reversed nor voided by them (a held
+  void of money in suspense included, as the phone counts it), and in no pending or confirmed
+  handover. A rejected handover gives its payments back to cash in hand.
 - **Age** in calendar days (cash sits in a pocket over weekends and holidays too): today minus
   the payment's business day (its ledger entry's date; for money in suspense, the day the server
   received it).

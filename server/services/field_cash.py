@@ -12,13 +12,14 @@ opened by the push) with the first problem found:
   chunk);
 - `payment_repeated`: the same payment named twice;
 - `payment_not_cash`: a transfer, check or deposit is not cash in hand;
-- `payment_voided`: its ledger entry was reversed;
+- `payment_voided`: its ledger entry was reversed, or its collector pushed a void of it (a void
+  of money in suspense is held, yet the collector no longer counts that cash);
 - `payment_already_handed_over`: in another pending/confirmed handover (or one earlier in the
   chunk);
 - `reference_missing`: a bank deposit without its bank reference;
 - `handover_mismatch`: the payments add up to another amount.
 
-The named payments are read with one query per chunk (`load`, from `Chunk.load`); payments
+The named payments are read once per chunk (`load`, from `Chunk.load`: two queries); payments
 pushed earlier in the same chunk count, from the chunk's own memory.
 """
 

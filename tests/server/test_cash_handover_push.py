@@ -188,3 +188,23 @@ def test_a_held_payment_in_cash_can_be_handed_over(
     h = handover(phone, [parked], "45000.00")
     assert statuses(push(client, phone, [h])) == [("applied", None)]
     check_invariants(session)
+
+
+def test_cash_voided_in_suspense_is_no_longer_in_hand(
+    client: TestClient, session: Session, phone: Phone
+) -> None:
+    """The void of money in suspense is held (no entry to reverse), yet the collector voided
+    the receipt: that cash is neither in hand nor can it be handed over."""
+    unknown = uuid.uuid4()
+    parked = payment(phone, unknown, "45000.00")
+    voided = void(phone, unknown, parked["event_id"])
+    assert statuses(push(client, phone, [parked, voided])) == [
+        ("held", "client_unknown"),
+        ("held", "payment_in_suspense"),
+    ]
+    r = client.get("/v1/cash/in-hand", headers=phone.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["collectors"][0]["payments"] == []
+    h = handover(phone, [parked], "45000.00")
+    assert statuses(push(client, phone, [h])) == [("held", "payment_voided")]
+    check_invariants(session)
