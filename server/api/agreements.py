@@ -94,7 +94,7 @@ def list_agreements(
         actor,
         tz=settings.tz,
         as_of=business_date(clock(), settings.tz),
-        status=status,
+        statuses=None if status is None else [status],
         standing=standing,
         collector=collector,
         client_id=client_id,

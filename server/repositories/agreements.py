@@ -44,6 +44,10 @@ def lock_client(session: Session, client_id: uuid.UUID) -> Client | None:
     return session.scalar(select(Client).where(Client.id == client_id).with_for_update())
 
 
+def client_code(session: Session, client_id: uuid.UUID) -> str | None:
+    return session.scalar(select(Client.code).where(Client.id == client_id))
+
+
 def lock_agreement(session: Session, agreement_id: uuid.UUID) -> PaymentAgreement | None:
     return session.scalar(
         select(PaymentAgreement).where(PaymentAgreement.id == agreement_id).with_for_update()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Final, Literal
@@ -192,7 +192,7 @@ def list_agreements(
     *,
     tz: tzinfo,
     as_of: date,
-    status: str | None = None,
+    statuses: Collection[str] | None = None,
     standing: str | None = None,
     collector: str | None = None,
     client_id: uuid.UUID | None = None,
@@ -202,7 +202,7 @@ def list_agreements(
     says), proposals first (oldest first), then broken, on track, completed, then closed ones."""
     rows = repo.agreements(
         session,
-        statuses=None if status is None else [status],
+        statuses=statuses,
         collector_id=None if actor.is_office else actor.user_id,
         collector_username=collector if actor.is_office and collector else None,
         client_id=client_id,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from server.web import (
+    agreements,
     cash,
     clearance,
     clients,
@@ -25,6 +26,6 @@ from server.web.assets import mount_static
 
 def install_pages(app: FastAPI) -> None:
     pages = (login, team, day, review, clients, exports, legal, portfolio, clearance, verify, cash)
-    for module in (*pages, disputes, reconciliations):
+    for module in (*pages, disputes, reconciliations, agreements):
         app.include_router(module.router)
     mount_static(app)

@@ -46,6 +46,7 @@ HELD_REASONS: Final[dict[str, str]] = {
     "invalid_payload": "evento ilegible",
     "unknown_type": "tipo de evento desconocido",
     "same_event_id_different_content": "mismo evento con otro contenido",
+    "agreement_invalid": "acuerdo con cuotas no válidas",
     # cash handovers (server/services/field_cash.py)
     "payment_unknown": "entrega con un pago que no es de este gestor",
     "payment_repeated": "entrega que nombra un pago dos veces",
@@ -67,6 +68,7 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "payment.collected": "Pago",
     "payment.voided": "Anulación de un pago",
     "route.planned": "Plan de ruta",
+    "agreement.proposed": "Acuerdo de pago propuesto",
     "cash.handed_over": "Entrega de efectivo",
 }
 
@@ -112,3 +114,25 @@ def outcome_colour(code: str) -> str:
 
 def label(table: dict[str, str], code: str | None) -> str:
     return "" if code is None else table.get(code, code)
+
+
+# Payment agreements (server/services/agreements.py, shared/agreements.py).
+AGREEMENT_STANDINGS: Final[dict[str, str]] = {
+    "proposed": "Por aprobar",
+    "broken": "Incumplido",
+    "on_track": "Al día",
+    "completed": "Cumplido",
+    "rejected": "Rechazado",
+    "cancelled": "Cancelado",
+}
+INSTALLMENT_STATUSES: Final[dict[str, str]] = {
+    "paid": "pagada",
+    "partial": "abono parcial",
+    "pending": "pendiente",
+    "late": "vencida (en gracia)",
+    "missed": "incumplida",
+}
+AGREEMENT_ORIGINS: Final[dict[str, str]] = {
+    "field": "propuesto en campo",
+    "office": "creado en oficina",
+}

@@ -287,6 +287,16 @@ ROUTES: dict[tuple[str, str], Access] = {
         404, sample=lambda w: {"data": {"client_code": "C-NO-SUCH"}}
     ),
     ("GET", "/supervisor/clients"): page(),
+    ("GET", "/supervisor/agreements"): page(),
+    ("GET", "/supervisor/agreements/new"): page(),
+    ("POST", "/supervisor/agreements/new"): page(
+        422, sample=lambda _: {"data": {"client_code": "C-NO-SUCH"}}
+    ),
+    ("POST", "/supervisor/agreements/{agreement_id}/approve"): page(404),
+    ("POST", "/supervisor/agreements/{agreement_id}/reject"): page(
+        404, sample=lambda _: {"data": {"note": "no"}}
+    ),
+    ("POST", "/supervisor/agreements/{agreement_id}/cancel"): page(404),
     ("POST", "/supervisor/clients/{client_id}/assignment"): page(
         303, sample=lambda w: {"data": {"collector": w.usernames["collector"]}}
     ),
