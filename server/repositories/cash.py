@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
@@ -22,6 +22,7 @@ from server.db.models import (
     HandoverPayment,
     InboundEvent,
     LedgerEntry,
+    SuspenseEntry,
     User,
 )
 
@@ -39,6 +40,15 @@ def _reversed(event_id: Any) -> Any:
     pay = aliased(LedgerEntry, name="pay")
     rev = aliased(LedgerEntry, name="rev")
     return exists().where(pay.event_id == event_id, rev.reverses_id == pay.id)
+
+
+def _money_recorded(event_id: Any) -> Any:
+    """EXISTS: the payment's money is on the server (a ledger payment or suspense): leaves out
+    malformed events kept as evidence (held `invalid_payload`), whose payload may be anything."""
+    return or_(
+        exists().where(LedgerEntry.event_id == event_id, LedgerEntry.kind == "payment"),
+        exists().where(SuspenseEntry.event_id == event_id),
+    )
 
 
 def _handed_over(event_id: Any, *, excluding: uuid.UUID | None = None) -> Any:
@@ -82,7 +92,10 @@ def payment_facts(
             _payload("amount"),
             _reversed(InboundEvent.event_id),
             _handed_over(InboundEvent.event_id),
-        ).where(InboundEvent.event_id.in_(list(event_ids)))
+        ).where(
+            InboundEvent.event_id.in_(list(event_ids)),
+            or_(InboundEvent.type != PAYMENT, _money_recorded(InboundEvent.event_id)),
+        )
     )
     voided = voided_by_collector(session, targets=event_ids)
     return {
@@ -119,7 +132,12 @@ def voided_by_collector(
 
 
 def _decimal(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
+    """A payment's amount as pushed (payment events here all have their money recorded, so a
+    valid amount); anything else is no amount."""
+    try:
+        return None if value is None else Decimal(value)
+    except (InvalidOperation, TypeError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +176,7 @@ def cash_in_hand(session: Session, user_id: uuid.UUID | None = None) -> list[Cas
         .where(
             InboundEvent.type == PAYMENT,
             _payload("method") == "cash",
+            _money_recorded(InboundEvent.event_id),
             ~_reversed(InboundEvent.event_id),
             ~_handed_over(InboundEvent.event_id),
         )

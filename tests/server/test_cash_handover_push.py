@@ -208,3 +208,16 @@ def test_cash_voided_in_suspense_is_no_longer_in_hand(
     h = handover(phone, [parked], "45000.00")
     assert statuses(push(client, phone, [h])) == [("held", "payment_voided")]
     check_invariants(session)
+
+
+def test_a_malformed_payment_is_no_cash(client: TestClient, session: Session, phone: Phone) -> None:
+    """Evidence of a malformed payment (held invalid_payload) moved no money: not in hand, and a
+    handover naming it names an unknown payment."""
+    bad = payment(phone, uuid.uuid4(), "abc")
+    assert statuses(push(client, phone, [bad])) == [("held", "invalid_payload")]
+    r = client.get("/v1/cash/in-hand", headers=phone.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["collectors"][0]["payments"] == []
+    h = handover(phone, [bad], "45000.00")
+    assert statuses(push(client, phone, [h])) == [("held", "payment_unknown")]
+    check_invariants(session)
