@@ -46,6 +46,9 @@ HELD_REASONS: Final[dict[str, str]] = {
     "invalid_payload": "evento ilegible",
     "unknown_type": "tipo de evento desconocido",
     "same_event_id_different_content": "mismo evento con otro contenido",
+    # disputes (server/services/field_disputes.py)
+    "invoice_unknown": "glosa sobre una factura que el cliente no tiene",
+    "dispute_exceeds_balance": "glosa mayor que el saldo de la factura",
     "agreement_invalid": "acuerdo con cuotas no válidas",
     # cash handovers (server/services/field_cash.py)
     "payment_unknown": "entrega con un pago que no es de este gestor",
@@ -68,6 +71,7 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "payment.collected": "Pago",
     "payment.voided": "Anulación de un pago",
     "route.planned": "Plan de ruta",
+    "dispute.opened": "Glosa",
     "agreement.proposed": "Acuerdo de pago propuesto",
     "cash.handed_over": "Entrega de efectivo",
 }
@@ -135,4 +139,26 @@ INSTALLMENT_STATUSES: Final[dict[str, str]] = {
 AGREEMENT_ORIGINS: Final[dict[str, str]] = {
     "field": "propuesto en campo",
     "office": "creado en oficina",
+}
+
+
+# Disputes (glosas y devoluciones) and reconciliations (server/services/disputes.py,
+# reconciliations.py).
+DISPUTE_KINDS: Final[dict[str, str]] = {"dispute": "Glosa", "return": "Devolución"}
+DISPUTE_REASONS: Final[dict[str, str]] = {
+    "billing": "Facturación",
+    "tariffs": "Tarifas",
+    "supports": "Soportes",
+    "authorization": "Autorización",
+    "coverage": "Cobertura",
+    "pertinence": "Pertinencia",
+    "return": "Devolución",
+    "other": "Otro",
+}
+NOTE_REASONS: Final[dict[str, str]] = {
+    **DISPUTE_REASONS,
+    "reconciliation": "Conciliación",
+    "payment_not_recorded": "Pago no registrado",
+    "duplicate_charge": "Cobro duplicado",
+    "rounding": "Redondeo",
 }

@@ -334,6 +334,23 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/supervisor/exports/commissions.{fmt}"): page(
         sample=lambda _: {"params": {"from": "2026-11-01", "to": "2026-11-30"}}
     ),
+    ("GET", "/supervisor/disputes"): page(),
+    ("POST", "/supervisor/disputes"): page(
+        404, sample=lambda _: {"data": {"client_code": "C-NO-SUCH"}}
+    ),
+    ("POST", "/supervisor/disputes/{dispute_id}/accept"): page(404),
+    ("POST", "/supervisor/disputes/{dispute_id}/reject"): page(
+        404, sample=lambda _: {"data": {"note": "sin soporte"}}
+    ),
+    ("GET", "/supervisor/reconciliations"): page(),
+    ("POST", "/supervisor/reconciliations"): page(
+        404, sample=lambda _: {"data": {"client_code": "C-NO-SUCH", "scheduled_for": "2026-12-01"}}
+    ),
+    ("GET", "/supervisor/reconciliations/{reconciliation_id}"): page(404),
+    ("POST", "/supervisor/reconciliations/{reconciliation_id}/complete"): page(
+        404, sample=lambda _: {"data": {"as_of": "2026-11-01", "client_balance": "0"}}
+    ),
+    ("GET", "/supervisor/reconciliations/{reconciliation_id}/export.{fmt}"): page(404),
     ("POST", "/v1/sync/push"): Access(
         COLLECTOR,
         token="device",
