@@ -26,6 +26,7 @@ OUTCOME_LABELS = {
     "negative": "Negativo",
 }
 PAGE = 200
+MAX_SUGGESTED = 30  # the oldest debts first; the API lists them all
 
 
 @router.get("/legal")
@@ -63,6 +64,7 @@ def legal_page(
             "firms": firms,
             "active_firms": [f for f in firms if f.active],
             "suggested": suggestions,
+            "max_suggested": MAX_SUGGESTED,
             "statuses": STATUS_LABELS,
             "outcomes": OUTCOME_LABELS,
             "labels": labels,

@@ -105,7 +105,7 @@ def test_refused_with_an_open_dispute(
             invoice_number="C1-1",
             kind="dispute",
             amount=Decimal(50_000),
-            reason_code="tarifa",
+            reason_code="tariffs",
             origin="office",
             status="open",
             opened_by=world["sup"].user.id,

@@ -92,7 +92,7 @@ def world(session: Session, make_user: Any, make_client: Any, clock: FakeClock) 
     _agreement(session, s5, "rejected", by, date(2026, 10, 2))  # not live: ignored
     session.add(
         Dispute(
-            client_id=s1.id, invoice_number="S1-1", amount=D(100_000), reason_code="tarifa",
+            client_id=s1.id, invoice_number="S1-1", amount=D(100_000), reason_code="tariffs",
             origin="office", status="open", opened_by=by, opened_at=NOW,
         )
     )  # fmt: skip
