@@ -267,9 +267,7 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/v1/clearances/{clearance_id}.pdf"): Access(OFFICE, ok=frozenset({404})),
     ("GET", "/v1/clearances/verify/{code}"): Access(ANYONE, anonymous=200),
     ("GET", "/v1/reports/segmentation"): Access(OFFICE),
-    ("GET", "/verificar/{code}"): Access(
-        ANYONE, anonymous=404, ok=frozenset({404}), auth="public"
-    ),
+    ("GET", "/verificar/{code}"): Access(ANYONE, anonymous=404, ok=frozenset({404}), auth="public"),
     # the supervisor's pages (server/web)
     ("GET", "/supervisor/login"): Access(ANYONE, anonymous=200, auth="public"),
     ("POST", "/supervisor/login"): Access(
