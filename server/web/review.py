@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from server.repositories.ledger import client_by_code
-from server.services import review
+from server.services import agreements, review
 from server.web import labels
 from server.web.deps import ClockDep, CsrfChecked, PageActor, SessionDep, SettingsDep
 from server.web.routing import PageRoute
@@ -40,6 +40,8 @@ def review_page(
     request: Request,
     actor: PageActor,
     session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
     kind: str | None = None,
     status: str = "open",
     done: int | None = None,
@@ -47,6 +49,16 @@ def review_page(
     page = review.list_items(
         session, actor, kind=kind or None, status=None if status == "all" else status, limit=200
     )
+    # Broken payment agreements are worked on their own page; the queue points there.
+    broken = agreements.list_agreements(
+        session,
+        actor,
+        tz=settings.tz,
+        as_of=business_date(clock(), settings.tz),
+        statuses=["active"],
+        standing="broken",
+        limit=1,
+    ).total
     session.commit()
     return render(
         request,
@@ -56,6 +68,7 @@ def review_page(
             "kind": kind or "",
             "status": status,
             "done": done,
+            "broken_agreements": broken,
             "kinds": KIND_LABELS,
             "resolutions": RESOLUTION_LABELS,
             "labels": labels,

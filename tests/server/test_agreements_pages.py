@@ -100,6 +100,8 @@ def test_the_list_groups_proposals_then_broken_then_on_track_and_decides(
     order = [page.text.index(f'id="agreement-{x}"') for x in (waiting, broken, fine)]
     assert order == sorted(order)
     assert "incumplida" in page.text and "$ 100.000" in page.text
+    review = get(client, office, "/supervisor/review").text
+    assert "1 acuerdo(s) de pago incumplido(s)" in review  # the queue points at them
     only_broken = get(client, office, "/supervisor/agreements?standing=broken").text
     assert headings(only_broken) == ["broken"] and broken in only_broken and fine not in only_broken
 
@@ -115,6 +117,7 @@ def test_the_list_groups_proposals_then_broken_then_on_track_and_decides(
     )
     assert r.status_code == 303
     assert headings(get(client, office, "/supervisor/agreements").text) == ["on_track"]
+    assert "incumplido(s)" not in get(client, office, "/supervisor/review").text
     closed = get(client, office, "/supervisor/agreements?status=closed").text
     assert headings(closed) == ["rejected", "cancelled"] and "muy largo" in closed
 
