@@ -22,6 +22,21 @@ RESOLUTIONS: Final = {
     "none": "Sin acción",
 }
 NOTE_KINDS: Final = {"credit_note": "Nota crédito", "adjustment": "Ajuste"}
+# Reason codes of disputes and notes (credit_notes.REASON_CODES) in Spanish.
+REASONS: Final = {
+    "billing": "Facturación",
+    "tariffs": "Tarifas",
+    "supports": "Soportes",
+    "authorization": "Autorización",
+    "coverage": "Cobertura",
+    "pertinence": "Pertinencia",
+    "return": "Devolución",
+    "other": "Otro",
+    "reconciliation": "Conciliación",
+    "payment_not_recorded": "Pago no registrado",
+    "duplicate_charge": "Cobro duplicado",
+    "rounding": "Redondeo",
+}
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9._-]+")
 STATUSES: Final = {"scheduled": "Programada", "done": "Realizada", "cancelled": "Cancelada"}
 
@@ -107,7 +122,7 @@ def reconciliation_pdf(
                 [
                     NOTE_KINDS.get(n.kind, n.kind),
                     n.invoice_number or "–",
-                    f"{n.reason_code}: {n.reason}",
+                    f"{REASONS.get(n.reason_code, n.reason_code)}: {n.reason}",
                     n.approved_by,
                     n.amount,
                 ]
@@ -166,7 +181,7 @@ def reconciliation_xlsx(r: ReconciliationOut, *, locale: str) -> bytes:
                 columns=[
                     Column("Tipo"),
                     Column("Factura"),
-                    Column("Código"),
+                    Column("Concepto"),
                     Column("Motivo"),
                     Column("Aprobó"),
                     Column("Fecha", "date"),
@@ -176,7 +191,7 @@ def reconciliation_xlsx(r: ReconciliationOut, *, locale: str) -> bytes:
                     [
                         NOTE_KINDS.get(n.kind, n.kind),
                         n.invoice_number,
-                        n.reason_code,
+                        REASONS.get(n.reason_code, n.reason_code),
                         n.reason,
                         n.approved_by,
                         n.effective_date,

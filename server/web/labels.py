@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Final
 
+from server.services.reconciliation_exports import REASONS
+from sync.protocol import DISPUTE_REASONS as DISPUTE_REASON_CODES
+
 # Outcome -> (label, marker colour). Money in green, promises in blue, no contact in greys.
 OUTCOMES: Final[dict[str, tuple[str, str]]] = {
     "payment": ("Pago", "#1b7f3b"),
@@ -145,20 +148,5 @@ AGREEMENT_ORIGINS: Final[dict[str, str]] = {
 # Disputes (glosas y devoluciones) and reconciliations (server/services/disputes.py,
 # reconciliations.py).
 DISPUTE_KINDS: Final[dict[str, str]] = {"dispute": "Glosa", "return": "Devolución"}
-DISPUTE_REASONS: Final[dict[str, str]] = {
-    "billing": "Facturación",
-    "tariffs": "Tarifas",
-    "supports": "Soportes",
-    "authorization": "Autorización",
-    "coverage": "Cobertura",
-    "pertinence": "Pertinencia",
-    "return": "Devolución",
-    "other": "Otro",
-}
-NOTE_REASONS: Final[dict[str, str]] = {
-    **DISPUTE_REASONS,
-    "reconciliation": "Conciliación",
-    "payment_not_recorded": "Pago no registrado",
-    "duplicate_charge": "Cobro duplicado",
-    "rounding": "Redondeo",
-}
+DISPUTE_REASONS: Final[dict[str, str]] = {code: REASONS[code] for code in DISPUTE_REASON_CODES}
+NOTE_REASONS: Final[dict[str, str]] = REASONS
