@@ -21,7 +21,6 @@ from server.services.legal import (
     Suggestions,
     UpdateStatus,
 )
-from shared.calendar import business_date
 
 router = APIRouter(tags=["legal"])
 
@@ -165,16 +164,7 @@ def suggested_referrals(
     the last `RECAUDO_LEGAL_PROMISE_LOOKBACK_DAYS` (365), not already referred, with the
     reasons; oldest debt first."""
     now = clock()
-    return legal.suggested(
-        session,
-        actor,
-        today=business_date(now, settings.tz),
-        now=now,
-        tz=settings.tz,
-        min_days=settings.legal_min_days_past_due,
-        min_broken=settings.legal_min_broken_promises,
-        lookback_days=settings.legal_promise_lookback_days,
-    )
+    return legal.suggested_by_settings(session, actor, settings, now)
 
 
 @router.get(

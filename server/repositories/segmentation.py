@@ -5,23 +5,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from server.db.models import (
-    AgreementInstallment,
     Client,
     Dispute,
     Invoice,
-    LedgerEntry,
-    LegalReferral,
-    PaymentAgreement,
     User,
 )
-from server.repositories.legal import OPEN_STATUSES
 from shared.money import ZERO
 
 
@@ -84,63 +79,3 @@ def open_disputed(session: Session) -> dict[uuid.UUID, Decimal]:
         .group_by(Dispute.client_id)
     ).all()
     return {r[0]: r[1] for r in rows}
-
-
-def in_legal(session: Session) -> set[uuid.UUID]:
-    return set(
-        session.scalars(
-            select(LegalReferral.client_id).where(LegalReferral.status.in_(OPEN_STATUSES))
-        ).all()
-    )
-
-
-@dataclass(frozen=True)
-class AgreementRow:
-    agreement_id: uuid.UUID
-    client_id: uuid.UUID
-    status: str  # proposed | active
-    proposed_at: datetime
-    due_date: date | None  # one row per installment (None: an agreement without any)
-    amount: Decimal | None
-
-
-def live_agreements(session: Session) -> list[AgreementRow]:
-    """Proposed and active agreements, one row per installment."""
-    rows = session.execute(
-        select(
-            PaymentAgreement.id,
-            PaymentAgreement.client_id,
-            PaymentAgreement.status,
-            PaymentAgreement.proposed_at,
-            AgreementInstallment.due_date,
-            AgreementInstallment.amount,
-        )
-        .outerjoin(AgreementInstallment, AgreementInstallment.agreement_id == PaymentAgreement.id)
-        .where(PaymentAgreement.status.in_(("proposed", "active")))
-        .order_by(PaymentAgreement.id, AgreementInstallment.seq)
-    ).all()
-    return [AgreementRow(r[0], r[1], r[2], _aware(r[3]), r[4], r[5]) for r in rows]
-
-
-def standing_payments(
-    session: Session, client_ids: set[uuid.UUID], since: date
-) -> list[tuple[uuid.UUID, date, Decimal]]:
-    """(client, effective date, amount > 0) of the clients' payments on or after `since` that
-    were not reversed."""
-    if not client_ids:
-        return []
-    reversal = aliased(LedgerEntry)
-    rows = session.execute(
-        select(LedgerEntry.client_id, LedgerEntry.effective_date, LedgerEntry.amount).where(
-            LedgerEntry.client_id.in_(list(client_ids)),
-            LedgerEntry.kind == "payment",
-            LedgerEntry.effective_date >= since,
-            ~select(reversal.id).where(reversal.reverses_id == LedgerEntry.id).exists(),
-        )
-    ).all()
-    return [(r[0], r[1], -r[2]) for r in rows]
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands datetimes back naive; they are stored in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -34,6 +34,8 @@ from server.repositories.kpis import Scope
 from server.services import changes
 from server.services.access import Actor, require_office
 from server.services.kpis import judged_promises
+from server.settings import Settings
+from shared.calendar import business_date
 from shared.clients import MoneyStr
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.formatting import format_number
@@ -513,4 +515,20 @@ def suggested(
         min_broken_promises=min_broken,
         lookback_days=lookback_days,
         items=items,
+    )
+
+
+def suggested_by_settings(
+    session: Session, actor: Actor, settings: Settings, now: datetime
+) -> Suggestions:
+    """`suggested` with the server's thresholds (RECAUDO_LEGAL_*) at `now`."""
+    return suggested(
+        session,
+        actor,
+        today=business_date(now, settings.tz),
+        now=now,
+        tz=settings.tz,
+        min_days=settings.legal_min_days_past_due,
+        min_broken=settings.legal_min_broken_promises,
+        lookback_days=settings.legal_promise_lookback_days,
     )

@@ -17,23 +17,21 @@ the total. Office only.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, tzinfo
 from decimal import Decimal
 from typing import Final, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from server.repositories import legal as legal_repo
 from server.repositories import segmentation as seg_repo
-from server.services import visit_counts
+from server.services import agreements, visit_counts
 from server.services.access import Actor, require_office
 from server.services.kpi_exports import SEGMENT_NAMES
 from server.services.spreadsheets import Column, Sheet, workbook_bytes
 from shared.aging import DEFAULT_EDGES, bucket_for, bucket_names, days_past_due
-from shared.agreements import Installment, PaymentOn, Standing, compliance
-from shared.calendar import business_date
 from shared.clients import MoneyStr
 from shared.formatting import format_date
 from shared.money import ZERO
@@ -111,38 +109,16 @@ class _Tally:
         )
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def agreement_groups(session: Session, today: date, tz: tzinfo) -> dict[uuid.UUID, str]:
-    """Each client with a live agreement: `broken`, `active` or `proposed` (the worst wins)."""
-    schedules: dict[uuid.UUID, list[Installment]] = defaultdict(list)
-    heads: dict[uuid.UUID, seg_repo.AgreementRow] = {}
-    for row in seg_repo.live_agreements(session):
-        heads.setdefault(row.agreement_id, row)
-        if row.due_date is not None and row.amount is not None:
-            schedules[row.agreement_id].append(Installment(row.due_date, row.amount))
-    active = [h for h in heads.values() if h.status == "active"]
-    paid: dict[uuid.UUID, list[PaymentOn]] = defaultdict(list)
-    if active:
-        since = min(business_date(_aware(h.proposed_at), tz) for h in active)
-        for client_id, day, amount in seg_repo.standing_payments(
-            session, {h.client_id for h in active}, since
-        ):
-            paid[client_id].append(PaymentOn(day, amount))
+def agreement_groups(
+    session: Session, client_ids: Sequence[uuid.UUID], today: date, tz: tzinfo
+) -> dict[uuid.UUID, str]:
+    """Each client with a live agreement: `broken`, `active` or `proposed`, from the standing the
+    phone gets (server/services/agreements.py, shared/agreements.py); the worst one wins."""
     rank = {"proposed": 1, "active": 2, "broken": 3}
     found: dict[uuid.UUID, str] = {}
-    for head in heads.values():
-        kind = head.status
-        if kind == "active" and schedules[head.agreement_id]:
-            start = business_date(_aware(head.proposed_at), tz)
-            standing = compliance(
-                schedules[head.agreement_id], start, paid[head.client_id], today
-            ).standing
-            kind = "broken" if standing is Standing.BROKEN else "active"
-        if rank[kind] > rank.get(found.get(head.client_id, ""), 0):
-            found[head.client_id] = kind
+    for client_id, items in agreements.for_phones(session, client_ids, tz=tz, as_of=today).items():
+        kinds = [a.standing if a.standing in ("proposed", "broken") else "active" for a in items]
+        found[client_id] = max(kinds, key=rank.__getitem__)
     return found
 
 
@@ -166,19 +142,19 @@ def segmentation(
         keys = dict(SEGMENT_NAMES)
     elif by == "agreement":
         keys = dict(AGREEMENT_NAMES)
-        agreements = agreement_groups(session, today, tz)
+        standing = agreement_groups(session, [c.id for c in facts], today, tz)
     elif by == "bucket":
         keys = {name: bucket_label(name) for name in [*bucket_names(edges), NO_BALANCE]}
     else:
         keys = dict(STATUS_NAMES)
-        legal = seg_repo.in_legal(session)
+        legal = legal_repo.referred_client_ids(session)
     tallies: dict[str, _Tally] = {key: _Tally() for key in keys}
     total = _Tally()
     for c in facts:
         if by == "segment":
             key = c.segment
         elif by == "agreement":
-            key = agreements.get(c.id, "none")
+            key = standing.get(c.id, "none")
         elif by == "bucket":
             key = (
                 NO_BALANCE

@@ -15,7 +15,6 @@ from server.web import labels
 from server.web.deps import ClockDep, CsrfChecked, PageActor, SessionDep, SettingsDep
 from server.web.routing import PageRoute
 from server.web.templating import render
-from shared.calendar import business_date
 
 router = APIRouter(prefix="/supervisor", route_class=PageRoute, include_in_schema=False)
 
@@ -44,16 +43,7 @@ def legal_page(
         session, actor, status=status or None, limit=PAGE, with_history=True
     )
     firms = legal.list_firms(session, actor)
-    suggestions = legal.suggested(
-        session,
-        actor,
-        today=business_date(now, settings.tz),
-        now=now,
-        tz=settings.tz,
-        min_days=settings.legal_min_days_past_due,
-        min_broken=settings.legal_min_broken_promises,
-        lookback_days=settings.legal_promise_lookback_days,
-    )
+    suggestions = legal.suggested_by_settings(session, actor, settings, now)
     session.commit()
     return render(
         request,
