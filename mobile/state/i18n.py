@@ -328,10 +328,10 @@ CATALOG: Final[dict[str, tuple[str, str]]] = {
     "client.agreement": ("Proponer acuerdo", "Propose agreement"),
     "client.dispute": ("Registrar glosa", "Record dispute"),
     "client.legal": (
-        "En cobro jurídico: el caso lo lleva un abogado externo. No acuerde pagos ni cobre"
-        " sin autorización de la oficina.",
-        "With a law firm: an external lawyer handles this case. Do not agree or collect"
-        " without the office's approval.",
+        "En cobro jurídico: el caso lo lleva un abogado externo y el cliente sale de su ruta."
+        " Si paga, registre el pago.",
+        "With a law firm: an external lawyer handles this case and the client leaves your"
+        " route. If they pay, record the payment.",
     ),
     "client.broken": ("Acuerdo incumplido", "Agreement broken"),
     "client.agreements": ("Acuerdos de pago", "Payment agreements"),

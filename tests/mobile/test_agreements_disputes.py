@@ -62,7 +62,9 @@ def outbox(db: sessionmaker[Session], event_type: str) -> list[OutboxRow]:
 
 
 def error(form_errors: Any, name: str) -> str | None:
-    return error_text(ES, form_errors, name)
+    """The message shown (amounts keep a no-break space after "$"), read with plain spaces."""
+    shown = error_text(ES, form_errors, name)
+    return None if shown is None else shown.replace("\u00a0", " ")
 
 
 # --- the schedule ---------------------------------------------------------------------------

@@ -75,7 +75,7 @@ def test_each_screen_has_large_targets_and_readable_text(app: AppState, screen: 
 def test_the_client_shows_legal_broken_agreement_installments_and_glosas(app: AppState) -> None:
     view, _ = screen_of(app, "client")
     texts = _texts(view)
-    assert "En cobro jurídico: el caso lo lleva un abogado externo." in texts
+    assert "En cobro jurídico: el caso lo lleva un abogado externo y el cliente sale" in texts
     assert "Acuerdo incumplido" in texts
     # 40.000 paid at the pull plus 10.000 taken here: the first installment is still missed.
     assert "$ 200.000 en 2 cuotas" in texts and "Pagado $ 50.000 de $ 200.000" in texts
@@ -91,7 +91,7 @@ def test_the_client_shows_legal_broken_agreement_installments_and_glosas(app: Ap
 def test_the_forms_and_cash_in_hand_in_spanish(app: AppState) -> None:
     prepare(app, "agreement")
     texts = _texts(screen_of(app, "agreement")[0])
-    assert "Suman $ 290.000 de 290.000" in texts  # the visible balance, in 3 installments
+    assert "Suman $ 290.000 de $ 290.000" in texts  # the visible balance, in 3 installments
     prepare(app, "dispute")
     radios = [c.label for c in walk(screen_of(app, "dispute")[0]) if isinstance(c, ft.Radio)]
     assert radios[:2] == ["F-1 · saldo $ 150.000 · En glosa: $ 25.000", "F-2 · saldo $ 150.000"]

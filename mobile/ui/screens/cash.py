@@ -179,14 +179,19 @@ def handover(ctx: Ctx) -> Body:
         ),
         text(t("handover.payments"), bold=True),
         *[
-            ft.Container(
-                content=ft.Checkbox(
-                    label=f"{line.receipt_no} · {line.client_name} · {t.money(line.amount)}",
-                    label_style=ft.TextStyle(size=th.BODY),
-                    value=line.event_id in form.selected,
-                    on_change=toggle(line.event_id),
-                ),
-                height=48,
+            ft.Row(
+                controls=[
+                    ft.Checkbox(
+                        label=line.receipt_no,
+                        label_style=ft.TextStyle(size=th.BODY),
+                        value=line.event_id in form.selected,
+                        on_change=toggle(line.event_id),
+                    ),
+                    # The client's name wraps under a long name instead of being cut.
+                    ft.Text(line.client_name, size=th.SMALL, color=th.MUTED, expand=True),
+                    text(t.money(line.amount), bold=True),
+                ],
+                spacing=8,
             )
             for line in view.lines
         ],

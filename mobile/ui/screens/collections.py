@@ -14,6 +14,7 @@ from mobile.state.clients import ClientDetail
 from mobile.state.collections import AgreementView, DisputeView
 from mobile.state.forms import Errors
 from mobile.state.i18n import Texts
+from mobile.state.inputs import InputError, parse_amount_input
 from mobile.ui import theme as th
 from mobile.ui.screens.forms import _choices, _setter
 from mobile.ui.shell import Body, Ctx
@@ -31,8 +32,8 @@ def error_text(t: Texts, errors: Errors, name: str) -> str | None:
     key, values = errors[name]
 
     def shown(value: object) -> object:
-        if isinstance(value, Decimal):
-            return t.money(value)
+        if isinstance(value, Decimal):  # "$ 1.234" kept on one line when the message wraps
+            return t.money(value).replace(" ", "\u00a0")
         return t.date(value) if isinstance(value, date) else value
 
     return t(key, **{k: shown(v) for k, v in values.items()})
@@ -80,11 +81,17 @@ def alerts(ctx: Ctx, detail: ClientDetail) -> list[ft.Control]:
 
 def actions(ctx: Ctx) -> ft.Control:
     state, t = ctx.state, ctx.t
+    # Compact (14 px, less padding) like Llamar/WhatsApp: both labels fit one line at 360 px.
     return row(
         secondary(
-            t("client.agreement"), lambda _: state.start_agreement(), icon=ft.Icons.HANDSHAKE
+            t("client.agreement"),
+            lambda _: state.start_agreement(),
+            icon=ft.Icons.HANDSHAKE,
+            compact=True,
         ),
-        secondary(t("client.dispute"), lambda _: state.start_dispute(), icon=ft.Icons.RULE),
+        secondary(
+            t("client.dispute"), lambda _: state.start_dispute(), icon=ft.Icons.RULE, compact=True
+        ),
     )
 
 
@@ -204,11 +211,11 @@ def _sum_line(ctx: Ctx) -> str:
     state, t = ctx.state, ctx.t
     form = state.agreement
     typed = form.typed_sum(state.lang)
-    return t(
-        "agreement.sum",
-        sum=t.money(typed) if typed is not None else "?",
-        total=form.total or "?",
-    )
+    try:
+        total = t.money(parse_amount_input(form.total, state.lang))
+    except InputError:
+        total = form.total or "?"
+    return t("agreement.sum", sum=t.money(typed) if typed is not None else "?", total=total)
 
 
 def agreement(ctx: Ctx) -> Body:
