@@ -131,6 +131,7 @@ _LEDGER_CSV = (
     "C-MATRIX-1,Cliente Matriz,FE-MATRIX-1,2026-01-31,1000.00\n"
 )
 
+
 def _agreement(_: World) -> dict[str, Any]:
     due = datetime.now(UTC).date() + timedelta(days=30)
     return {"json": {"installments": [{"due_date": due.isoformat(), "amount": "1000.00"}]}}
