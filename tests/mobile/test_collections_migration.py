@@ -20,6 +20,8 @@ from tests.mobile.pages import page, put
 from tests.mobile.test_migrations import dump
 
 CLIENT = "5f0e3c1a-1111-4b7e-9a57-2f8a3f0d6a11"
+VISIT = '{"notes":"Ñandú","outcome":"contacted"}'
+PROMISE = '{"amount":"9.00","due_date":"2026-11-30"}'
 PAYMENT = '{"amount":"5000.00","method":"cash","receipt_no":"K7Q-000003"}'
 
 
@@ -37,9 +39,9 @@ def test_0005_keeps_unsent_events_and_the_app_works_on_the_upgraded_phone(tmp_pa
             "device_time, payload, amount, state, attempts, acked_at, server_seq, last_error) "
             "VALUES (?, ?, ?, 1, ?, '2026-11-23T10:21:07-05:00', ?, ?, ?, ?, ?, ?, ?)",
             [
-                (str(uuid.uuid4()), 1, "visit.recorded", CLIENT, '{"notes":"Ñandú","outcome":"contacted"}',
+                (str(uuid.uuid4()), 1, "visit.recorded", CLIENT, VISIT,
                  None, "acked", 1, "2026-11-23T15:21:07.000000Z", 41, None),
-                (str(uuid.uuid4()), 2, "promise.made", CLIENT, '{"amount":"9.00","due_date":"2026-11-30"}',
+                (str(uuid.uuid4()), 2, "promise.made", CLIENT, PROMISE,
                  900, "pending", 3, None, None, "timeout"),
                 (str(uuid.uuid4()), 3, "payment.collected", CLIENT, PAYMENT, 500000, "pending",
                  0, None, None, None),
