@@ -91,28 +91,21 @@ def unreflected_paid(record: ClientRecord, events: Iterable[LocalEvent]) -> Deci
 def _server_agreement(
     agreement: ServerAgreement, extra_paid: Decimal, today: date | None
 ) -> AgreementView:
-    if today is None or not agreement.installments:  # the server's word as it came
-        return AgreementView(
-            id=agreement.id,
-            standing=agreement.standing,
-            total=agreement.total,
-            installments=tuple(
-                InstallmentView(n, i.due_date, i.amount, i.paid, i.status)
-                for n, i in enumerate(agreement.installments, start=1)
-            ),
-        )
-    paid = sum((i.paid for i in agreement.installments), ZERO) + extra_paid
-    schedule = [Installment(i.due_date, i.amount) for i in agreement.installments]
-    now = compliance_of_paid(schedule, paid, today)
-    # Approval is the office's: a proposal stays proposed whatever has been paid.
-    standing = agreement.standing if agreement.standing == "proposed" else str(now.standing)
+    outcomes = [(i.due_date, i.amount, i.paid, i.status) for i in agreement.installments]
+    standing = agreement.standing
+    if today is not None and outcomes:  # else the server's word as it came
+        paid = sum((i.paid for i in agreement.installments), ZERO) + extra_paid
+        schedule = [Installment(i.due_date, i.amount) for i in agreement.installments]
+        now = compliance_of_paid(schedule, paid, today)
+        outcomes = [(i.due_date, i.amount, i.paid, str(i.status)) for i in now.installments]
+        # Approval is the office's: a proposal stays proposed whatever has been paid.
+        standing = standing if standing == "proposed" else str(now.standing)
     return AgreementView(
         id=agreement.id,
         standing=standing,
         total=agreement.total,
         installments=tuple(
-            InstallmentView(n, i.due_date, i.amount, i.paid, str(i.status))
-            for n, i in enumerate(now.installments, start=1)
+            InstallmentView(n, *outcome) for n, outcome in enumerate(outcomes, start=1)
         ),
     )
 
