@@ -71,7 +71,10 @@ def issue_clearance(
     return cert
 
 
-@router.get("/v1/clearances/verify/{code}")
+@router.get(
+    "/v1/clearances/verify/{code}",
+    responses={429: {"description": "`too_many_verifications` (Retry-After)"}},
+)
 def verify_clearance(
     request: Request, code: Code, session: SessionDep, settings: SettingsDep
 ) -> Verification:

@@ -230,16 +230,19 @@ def clearance_pdf(
         size=12,
     )
     pdf.ln(6)
-    pdf.key_values(
-        [
-            ("Cliente", cert.client_name),
-            ("NIT / CC", cert.tax_id or "–"),
-            ("Fecha de corte", format_date(cert.as_of, locale)),
-            ("Expedido", format_datetime(cert.issued_at, tz, locale)),
-            ("Código de verificación", cert.code),
-        ],
-        label_width=60,
+    facts = (
+        ("Cliente", cert.client_name),
+        ("NIT / CC", cert.tax_id or "–"),
+        ("Fecha de corte", format_date(cert.as_of, locale)),
+        ("Expedido", format_datetime(cert.issued_at, tz, locale)),
+        ("Código de verificación", cert.code),
     )
+    for label, value in facts:  # values left-aligned and wrapped: a client name can be long
+        pdf.set_font(pdf.report_font, "B", 10)
+        pdf.cell(55, 6, pdf.t(label))
+        pdf.set_font(pdf.report_font, "", 10)
+        pdf.multi_cell(0, 6, pdf.t(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
     pdf.paragraph(
         f"Verifique la autenticidad de este certificado con el código {cert.code} en {verify_url}",
         size=10,

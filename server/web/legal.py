@@ -10,11 +10,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from server.repositories.ledger import client_by_code
 from server.services import legal
 from server.web import labels
 from server.web.deps import ClockDep, CsrfChecked, PageActor, SessionDep, SettingsDep
 from server.web.routing import PageRoute
 from server.web.templating import render
+from shared.errors import NotFound
 
 router = APIRouter(prefix="/supervisor", route_class=PageRoute, include_in_schema=False)
 
@@ -75,17 +77,28 @@ def refer_client(
     actor: PageActor,
     session: SessionDep,
     clock: ClockDep,
-    client_id: Annotated[uuid.UUID, Form()],
     law_firm_id: Annotated[uuid.UUID, Form()],
+    client_id: Annotated[uuid.UUID | None, Form()] = None,
+    client_code: Annotated[str, Form(max_length=64)] = "",
+    invoices: Annotated[str, Form(max_length=4000)] = "",
     reason: Annotated[str, Form(max_length=legal.MAX_NOTE)] = "",
 ) -> Response:
+    """Refer a suggested client (by id) or any client by its code, whole or some invoices (their
+    numbers separated by commas or spaces)."""
+    if client_id is None:
+        client = client_by_code(session, client_code.strip())
+        if client is None:
+            raise NotFound(
+                f"No hay un cliente con el código {client_code!r}.", code="client_not_found"
+            )
+        client_id = client.id
     referral = legal.refer(
         session,
         actor,
         client_id,
         law_firm_id=law_firm_id,
         reason=reason,
-        invoice_numbers=[],
+        invoice_numbers=invoices.replace(",", " ").split(),
         now=clock(),
     )
     session.commit()

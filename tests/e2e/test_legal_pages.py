@@ -17,6 +17,7 @@ import io
 import re
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from server.cli.demo import build_demo
 from server.settings import Settings
 from shared.calendar import business_tz
+from shared.formatting import format_money
 from tests.e2e.live import ARTIFACTS, CHROMIUM_ARGS, chromium_path, running_server
 
 pytestmark = pytest.mark.e2e
@@ -53,9 +55,11 @@ def _login(http: httpx.Client, username: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-def _pay_a_whole_balance(base: str, username: str, password: str) -> tuple[dict[str, Any], str]:
+def _pay_a_whole_balance(
+    base: str, username: str, password: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The collector's phone pays the whole balance of one of its clients; answers that client
-    and another of its clients that still owes."""
+    and the detail (with open invoices) of another of its clients that still owes."""
     with httpx.Client(base_url=base, timeout=30) as http:
         user = _login(http, username, password)
         owing = [
@@ -92,7 +96,8 @@ def _pay_a_whole_balance(base: str, username: str, password: str) -> tuple[dict[
         )
         r.raise_for_status()
         assert r.json()["results"][0]["status"] == "applied", r.text
-        return paid, other["id"]
+        detail = http.get(f"/v1/clients/{other['id']}", headers=user).json()
+        return paid, detail
 
 
 def test_legal_portfolio_and_clearance_pages(tmp_path: Path) -> None:
@@ -108,7 +113,7 @@ def test_legal_portfolio_and_clearance_pages(tmp_path: Path) -> None:
         ("RECAUDO_COMPANY_TAX_ID", "900.555.111-2"),
     )
     with running_server(tmp_path, *env) as base, sync_playwright() as pw:
-        paid, owing_id = _pay_a_whole_balance(base, collector.username, collector.password)
+        paid, owing = _pay_a_whole_balance(base, collector.username, collector.password)
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport=DESKTOP, locale="es-CO", accept_downloads=True)
         page = context.new_page()
@@ -159,6 +164,19 @@ def test_legal_portfolio_and_clearance_pages(tmp_path: Path) -> None:
         expect(closed.locator("details")).to_contain_text("Demanda radicada")
         shoot(page, "closed")
 
+        # Any client by its code, for one of its invoices: the amount is that invoice's balance.
+        invoice = next(i for i in owing["invoices"] if float(i["balance"]) > 0)
+        form = page.locator("details.refer-any")
+        form.locator("summary").click()
+        form.get_by_label("Código del cliente").fill(owing["code"])
+        form.get_by_label("Facturas").fill(invoice["number"])
+        form.get_by_label("Razón").fill("Factura con glosa rechazada y sin pago")
+        form.get_by_role("button", name="Remitir").click()
+        expect(page.get_by_role("status")).to_contain_text(f"{owing['code']} remitido")
+        by_invoice = page.locator("article.legal-case")
+        expect(by_invoice).to_contain_text(invoice["number"])
+        expect(by_invoice).to_contain_text(format_money(Decimal(invoice["balance"])))
+
         # The portfolio views and the XLSX.
         page.get_by_role("link", name="Cartera").click()
         expect(page.get_by_role("heading", name="Segmentación de cartera")).to_be_visible()
@@ -178,7 +196,7 @@ def test_legal_portfolio_and_clearance_pages(tmp_path: Path) -> None:
         assert book.active is not None and book.active.title == "Estado"
 
         # Paz y salvo: refused for a client who owes, issued for the one who paid everything.
-        page.goto(f"{base}/supervisor/clients/{owing_id}/statement")
+        page.goto(f"{base}/supervisor/clients/{owing['id']}/statement")
         page.get_by_role("button", name="Paz y salvo").click()
         expect(page.locator("body")).to_contain_text("no está a paz y salvo")
         page.goto(f"{base}/supervisor/clients/{paid['id']}/statement")
