@@ -117,6 +117,37 @@ class _Problem:
                 bound = latest - self.service[route[k - 1]] - self.travel[route[k - 1]][node]
         return out
 
+    def insert(
+        self, route: list[int], early: list[int], late: list[int], pos: int, node: int
+    ) -> None:
+        """Insert `node` at `pos` (a feasible place) and update `early` and `late` in place:
+        only the starts after it can move later and only those before it earlier, and each
+        pass stops at the first stop whose time did not change."""
+        tr, sv = self.travel, self.service
+        route.insert(pos, node)
+        early.insert(pos, 0)
+        late.insert(pos, 0)
+        size = len(route)
+        prev, ready = (route[pos - 1], early[pos - 1] + sv[route[pos - 1]]) if pos else (0, 0)
+        for k in range(pos, size):
+            cur = route[k]
+            start = self.earliest(cur, ready + tr[prev][cur])
+            assert start is not None  # a feasible insertion
+            if k > pos and start == early[k]:
+                break
+            early[k] = start
+            prev, ready = cur, start + sv[cur]
+        bound = late[pos + 1] - sv[node] - tr[node][route[pos + 1]] if pos + 1 < size else NEVER
+        for k in range(pos, -1, -1):
+            cur = route[k]
+            latest = self.latest(cur, bound)
+            assert latest is not None
+            if k < pos and latest == late[k]:
+                break
+            late[k] = latest
+            if k:
+                bound = latest - sv[route[k - 1]] - tr[route[k - 1]][cur]
+
     def best_insertion(
         self,
         route: Sequence[int],
@@ -201,10 +232,7 @@ def _insert_all(
         if found is None:
             left.append(node)
             continue
-        route.insert(found[1], node)
-        new_early = problem.forward(route)
-        assert new_early is not None
-        early, late = new_early, problem.backward(route)
+        problem.insert(route, early, late, found[1], node)
     return left
 
 
