@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, ViewportSize, expect, sync_playwright
 
 from server.cli.demo import build_demo
 from server.settings import Settings
@@ -26,8 +26,8 @@ from tests.e2e.live import ARTIFACTS, CHROMIUM_ARGS, chromium_path, running_serv
 
 pytestmark = pytest.mark.e2e
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 SHOTS = ARTIFACTS / "screenshots"
 BOGOTA = business_tz()
 

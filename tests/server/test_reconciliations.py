@@ -38,7 +38,8 @@ def _schedule(client: TestClient, office: Login, c: Client, day: date) -> dict[s
         json={"scheduled_for": day.isoformat(), "notes": "cruce de cartera trimestral"},
     )
     assert r.status_code == 201, r.text
-    return r.json()
+    body: dict[str, Any] = r.json()
+    return body
 
 
 def _pay(session: Session, c: Client, amount: str, day: date) -> None:
