@@ -5,14 +5,19 @@ proposals. Collectors may list and read their own clients' agreements."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from server.api.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from server.services import agreements
+from server.services.access import Actor
 from server.services.agreements import MAX_NOTE, MAX_PAGE, AgreementPage, AgreementView
+from server.settings import Settings
 from shared.calendar import business_date
 from sync.protocol import MAX_INSTALLMENTS, Installment
 
@@ -136,9 +141,7 @@ def approve_agreement(
 ) -> AgreementView:
     """A phone's proposal becomes active (audited; the collector's phone gets the client again)."""
     note = body.note if body else ""
-    view = agreements.approve(session, actor, agreement_id, note=note, now=clock(), tz=settings.tz)
-    session.commit()
-    return view
+    return _decided(agreements.approve, session, actor, agreement_id, note, clock(), settings)
 
 
 @router.post(
@@ -158,11 +161,7 @@ def reject_agreement(
     actor: ActorDep,
 ) -> AgreementView:
     """A phone's proposal is turned down; the note says why (required)."""
-    view = agreements.reject(
-        session, actor, agreement_id, note=body.note, now=clock(), tz=settings.tz
-    )
-    session.commit()
-    return view
+    return _decided(agreements.reject, session, actor, agreement_id, body.note, clock(), settings)
 
 
 @router.post(
@@ -179,6 +178,18 @@ def cancel_agreement(
 ) -> AgreementView:
     """An active or proposed agreement ends (e.g. a broken one): it leaves the phone."""
     note = body.note if body else ""
-    view = agreements.cancel(session, actor, agreement_id, note=note, now=clock(), tz=settings.tz)
+    return _decided(agreements.cancel, session, actor, agreement_id, note, clock(), settings)
+
+
+def _decided(
+    decide: Callable[..., AgreementView],
+    session: Session,
+    actor: Actor,
+    agreement_id: uuid.UUID,
+    note: str,
+    now: datetime,
+    settings: Settings,
+) -> AgreementView:
+    view = decide(session, actor, agreement_id, note=note, now=now, tz=settings.tz)
     session.commit()
     return view
