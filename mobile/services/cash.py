@@ -74,9 +74,8 @@ def handed_over_ids(session: Session) -> set[str]:
 
 def cash_in_hand(session: Session) -> list[CashPayment]:
     """This phone's cash payments not voided and not handed over, oldest first."""
-    rows = session.execute(
-        select(OutboxRow.event_id, OutboxRow.type, OutboxRow.client_id, OutboxRow.device_time)
-        .add_columns(OutboxRow.payload, OutboxRow.amount, OutboxRow.ref_event_id)
+    rows = session.scalars(
+        select(OutboxRow)
         .where(OutboxRow.type.in_(("payment.collected", "payment.voided")))
         .order_by(OutboxRow.device_seq)
     ).all()

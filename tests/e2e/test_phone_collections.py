@@ -4,7 +4,8 @@ wrong edit refused in Spanish, then sent), registers a glosa on an open invoice,
 payment and hands the cash over by bank deposit from Mi semana > Efectivo en mano; the background
 sync sends all of it. The office then approves the agreement, rejects the handover and refers
 the client to a law firm (API); after a sync the phone shows the agreement active, the client
-"En cobro jurídico" and the handover rejected with its payment back in hand.
+"En cobro jurídico" (and out of the day's route) and the handover rejected with its payment
+back in hand.
 Screens: test-artifacts/screenshots/phone-issue7-*.png."""
 
 from __future__ import annotations
@@ -196,11 +197,19 @@ def run(app_url: str, base: str) -> None:
         shot(page, "10-entrega-rechazada")
         go_back(page)
         page.get_by_role("tab", name="Hoy").click()
+        # The day's route leaves the client out, whatever the hour (the reason comes first).
+        page.get_by_role("button", name="Planear ruta").click()
+        expect(page.get_by_role("button", name="Re-planear desde aquí")).to_be_visible(
+            timeout=30_000
+        )
+        type_into(page, "Buscar cliente", code)
         card = tagged(page, f"client-{code}")
         expect(card).to_contain_text("Cobro jurídico")
+        expect(card).to_contain_text("Fuera de la ruta: en cobro jurídico")
+        shot(page, "11-hoy-juridico")
         card.click()
         expect(tagged(page, "legal")).to_contain_text("En cobro jurídico")
         expect(tagged(page, "agreements")).to_contain_text(re.compile("Al día|Incumplido"))
         expect(tagged(page, "disputes")).to_contain_text(f"Factura {number} · $ 10.000")
-        shot(page, "11-cliente-juridico")
+        shot(page, "12-cliente-juridico")
         browser.close()
