@@ -26,6 +26,7 @@ from server.api import (
     sync,
     system,
 )
+from server.api.body_limit import BodyLimit
 from server.api.docs import install_docs
 from server.api.errors import install_error_handlers
 from server.api.openapi import install_openapi
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, file_limit=lambda: app.state.settings.max_import_bytes)
     install_openapi(app)
     install_docs(app)
     for module in (

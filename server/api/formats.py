@@ -13,15 +13,14 @@ Declare the file types in the route's OpenAPI with `responses=file_responses(XLS
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Any, Final
-from urllib.parse import quote
 
 from fastapi import Query
 from fastapi.responses import Response
 
+from server.services.download_names import attachment
 from shared.errors import InvalidInput
 
 
@@ -48,8 +47,6 @@ FormatQuery = Annotated[
     ExportFormat | None,
     Query(alias="format", description="json, xlsx or pdf (where offered); or an Accept header"),
 ]
-
-_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def choose_format(
@@ -99,11 +96,7 @@ def _accepted(header: str) -> list[str]:
 def file_response(content: bytes, fmt: ExportFormat, stem: str) -> Response:
     """A download: the format's media type and `attachment; filename="<stem>.<ext>"` (an ASCII
     name for every client, plus the exact UTF-8 name in `filename*`)."""
-    filename = f"{stem}.{fmt.value}"
-    ascii_name = _UNSAFE_FILENAME.sub("_", filename.encode("ascii", "ignore").decode()) or (
-        f"export.{fmt.value}"
-    )
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    disposition = attachment(f"{stem}.{fmt.value}", fallback=f"export.{fmt.value}")
     return Response(
         content=content,
         media_type=MEDIA_TYPES[fmt],

@@ -169,7 +169,12 @@ async def _receive_file(request: Request, folder: Path, limit: int) -> _Upload:
             raise InvalidInput("the multipart body is malformed", code="invalid_multipart") from exc
     if state["found"] == 0:
         raise InvalidInput("no field named `file` in the upload", code="file_required")
-    upload.filename = Path(upload.filename.replace("\\", "/")).name or "upload"
+    # Only the name is kept, as text: no folder (`../`, `/etc/`, a Windows path), no control
+    # character (PostgreSQL cannot store NUL), at most the column's 300 characters. The file
+    # itself is always stored as `upload` in a new temporary folder, whatever it was called.
+    name = Path(upload.filename.replace("\\", "/")).name
+    name = "".join(ch for ch in name if ch.isprintable())[:300]
+    upload.filename = name if name.strip(".") else "upload"
     upload.sha256 = digest.hexdigest()
     return upload
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from server.services import clearance
+from server.services.download_names import attachment
 from server.web.deps import ClockDep, CsrfChecked, PageActor, SessionDep, SettingsDep
 from server.web.routing import PageRoute
 from server.web.templating import render
@@ -57,7 +58,7 @@ def clearance_file(
     return Response(
         body,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": attachment(name)},
     )
 
 

@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from server.repositories import field_activity
 from server.services import clients, statements
+from server.services.download_names import attachment
 from server.services.statement_pdf import statement_pdf
 from server.web import labels
 from server.web.deps import ClockDep, CsrfChecked, PageActor, SessionDep, SettingsDep
@@ -148,5 +149,5 @@ def statement_file(
     return Response(
         body,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": attachment(name)},
     )

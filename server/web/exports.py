@@ -18,6 +18,7 @@ from server.services import (
     visit_exports,
     weekly_management,
 )
+from server.services.download_names import attachment
 from server.web.deps import ClockDep, PageActor, SessionDep, SettingsDep
 from server.web.routing import PageRoute
 from server.web.templating import render
@@ -32,7 +33,7 @@ def download(content: bytes, media_type: str, filename: str) -> Response:
     return Response(
         content,
         media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": attachment(filename)},
     )
 
 

@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from server.repositories.ledger import client_by_code
 from server.services import reconciliations
+from server.services.download_names import attachment
 from server.services.reconciliation_exports import NOTE_KINDS, RESOLUTIONS, export_file, summary
 from server.services.reconciliations import ItemIn, NoteIn
 from server.web import labels
@@ -191,7 +192,7 @@ def reconciliation_file(
     return Response(
         content,
         media_type=_MEDIA[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'},
+        headers={"Content-Disposition": attachment(f"{stem}.{fmt}")},
     )
 
 
