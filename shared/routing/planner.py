@@ -41,7 +41,6 @@ from shared.routing.timing import NEVER, Interval, day_frame, stop_times
 from shared.routing.tsp import path_length, solve_open_path
 
 RUIN_MAX: Final = 15  # stops removed by one ruin at most
-CHAINS: Final = 2  # independent ruin-and-recreate runs: one unlucky run matters less
 ITERATIONS_PER_STOP: Final = 60  # ruin-and-recreate iterations (over all chains) per stop
 MAX_ITERATIONS: Final = 4500
 IDLE_MIN: Final = 250  # a half-chain stops after max(this, a third of it) idle iterations
@@ -50,6 +49,20 @@ IDLE_MIN: Final = 250  # a half-chain stops after max(this, a third of it) idle 
 POINT_M: Final = 60.0
 POINT_M_LATE: Final = 2000.0
 NEAR: Final = 12  # neighbours considered when a ruin looks for skipped stops to reinsert
+
+
+@dataclass(frozen=True)
+class _Flavour:
+    """How one ruin-and-recreate chain searches. Which basin a chain settles in depends on how
+    it packs the day, and no single way wins on every instance, so each chain packs differently
+    and the best chain's route is kept."""
+
+    ratio_share: float  # share of recreates that insert by priority per second added
+    duration: bool  # annealing also counts the finish time: time, not distance, runs out
+
+
+# Chain k starts from the k-th best greedy start.
+FLAVOURS: Final = (_Flavour(0.0, False), _Flavour(0.35, True), _Flavour(0.35, False))
 
 
 @dataclass
@@ -241,7 +254,12 @@ def _by_priority(problem: _Problem, nodes: Collection[int]) -> list[int]:
 
 
 def _ruin_recreate(
-    problem: _Problem, route: list[int], skipped: set[int], rng: random.Random, iterations: int
+    problem: _Problem,
+    route: list[int],
+    skipped: set[int],
+    rng: random.Random,
+    iterations: int,
+    flavour: _Flavour,
 ) -> list[int]:
     cur, cur_score = route, problem.score(route)
     best, best_score = cur, cur_score
@@ -249,15 +267,24 @@ def _ruin_recreate(
     everyone = set(route) | skipped
     hot = 0.02 * (cur_score[1] + 1000.0)  # simulated annealing temperature, metres
 
-    def cost(score: tuple[int, float]) -> float:
-        return score[1] - weight * score[0]
+    def cost(score: tuple[int, float], route: Sequence[int]) -> float:
+        """Metres: travel, minus priority at `weight`, plus (for a `duration` chain) the
+        time the last visit ends as metres at the travel speed (waiting counts there)."""
+        value = score[1] - weight * score[0]
+        if flavour.duration and route:
+            early = problem.forward(route)
+            assert early is not None
+            value += (early[-1] + problem.service[route[-1]]) * problem.mps
+        return value
 
+    cur_cost = cost(cur_score, cur)
     half = max(1, iterations // 2)
     it, idle = 0, 0
     while it < 2 * half:
         if it == half:  # second half: from the best, priority nearly lexicographic
             weight = POINT_M_LATE / PRIORITY_RESOLUTION
             cur, cur_score = best, best_score
+            cur_cost = cost(cur_score, cur)
             skipped = everyone - set(best)
             idle = 0
         if not cur:
@@ -286,7 +313,10 @@ def _ruin_recreate(
         if skipped:  # a few skipped stops from anywhere, so the route can move to them
             pool = sorted(skipped)
             candidates.update(rng.choices(pool, [problem.prio[j] for j in pool], k=3))
-        if rng.random() < 0.7:
+        roll = rng.random()
+        if roll < flavour.ratio_share:
+            order = _by_ratio(problem, new, candidates, rng)
+        elif roll < 0.7:
             order = sorted(candidates, key=lambda i: (-problem.prio[i], rng.random()))
         else:
             order = sorted(candidates, key=lambda i: -problem.prio[i] * (1 + 0.3 * rng.random()))
@@ -297,12 +327,33 @@ def _ruin_recreate(
             new = _improve_route(problem, new)
             best, best_score = new, problem.score(new)
             cur, cur_score = best, best_score
+            cur_cost = cost(cur_score, cur)
             skipped = everyone - set(best)
             idle = 0
-        elif cost(score) < cost(cur_score) - temperature * math.log(1.0 - rng.random()):
+            continue
+        new_cost = cost(score, new)
+        if new_cost < cur_cost - temperature * math.log(1.0 - rng.random()):
             skipped = (skipped - candidates) | set(left)
-            cur, cur_score = new, score
+            cur, cur_score, cur_cost = new, score, new_cost
     return best
+
+
+def _by_ratio(
+    problem: _Problem, route: list[int], nodes: Collection[int], rng: random.Random
+) -> list[int]:
+    """`nodes` by priority per second each would add to `route` (its cheapest insertion as if
+    it were the only one, 20 % noise), most first; those that do not fit last. Packs a day of
+    similar priorities tighter than priority order does."""
+    early = problem.forward(route)
+    assert early is not None
+    late = problem.backward(route)
+    keyed = []
+    for node in nodes:
+        found = problem.best_insertion(route, early, late, node)
+        seconds = math.inf if found is None else found[0] / problem.mps + problem.service[node]
+        keyed.append((-problem.prio[node] / (seconds + 60) * (1 + 0.2 * rng.random()), node))
+    keyed.sort()
+    return [node for _, node in keyed]
 
 
 def _swap_pass(problem: _Problem, route: list[int], skipped: set[int]) -> list[int]:
@@ -492,15 +543,21 @@ def solve(request: PlanRequest, effort: float = 1.0) -> Plan:
         first: list[int] = []
         _insert_all(problem, first, _by_priority(problem, possible))
         starts = [first] + [_ratio_greedy(problem, possible, power) for power in (1.0, 2.0)]
-        route = max(starts, key=lambda r: _key(problem.score(r)))
-        skipped = set(possible) - set(route)
+        starts.sort(key=lambda r: _key(problem.score(r)), reverse=True)  # stable: ties keep order
         rng = random.Random(seed)
         iterations = int(effort * min(ITERATIONS_PER_STOP * len(possible), MAX_ITERATIONS))
-        iterations = iterations if skipped or route else 0
+        iterations = iterations if len(starts[0]) < len(possible) or starts[0] else 0
         chains = [
-            _ruin_recreate(problem, route[:], set(skipped), rng, iterations // CHAINS)
-            for _ in range(CHAINS)
-        ]  # independent chains: one unlucky run matters less
+            _ruin_recreate(
+                problem,
+                starts[k % len(starts)][:],
+                set(possible) - set(starts[k % len(starts)]),
+                rng,
+                iterations // len(FLAVOURS),
+                flavour,
+            )
+            for k, flavour in enumerate(FLAVOURS)
+        ]
         route = max(chains, key=lambda r: _key(problem.score(r)))
         skipped = set(possible) - set(route)
         route = _swap_pass(problem, route, skipped)
