@@ -41,9 +41,15 @@ def tagged(page: Page, identifier: str):  # type: ignore[no-untyped-def]
 
 
 def retype(page: Page, label: str, value: str) -> None:
-    page.get_by_label(label).click()
+    """Replace a field's value: focus first (a select-all before the focus lands selects
+    nothing), clear, type, and let the last change events reach the app."""
+    field = page.get_by_label(label)
+    field.click()
+    page.wait_for_timeout(300)
     page.keyboard.press("Control+A")
+    page.keyboard.press("Backspace")
     page.keyboard.type(value)
+    expect(field).to_have_value(value)
     page.wait_for_timeout(500)
 
 
@@ -130,10 +136,14 @@ def run(app_url: str, base: str) -> None:
         expect(tagged(page, "receipt")).to_contain_text("Valor: $ 50.000")
         page.get_by_role("button", name="Listo").click()
         expect(page.get_by_role("button", name="Registrar glosa")).to_be_visible()
+        # Sent by the background sync; waiting for it keeps its redraw of Mi semana from
+        # landing between the screen and a tap on it.
+        expect(tagged(page, "pending")).to_have_text("0 sin enviar", timeout=30_000)
         go_back(page)
         page.get_by_role("tab", name="Mi semana").click()
         expect(tagged(page, "cash-total")).to_have_text("$ 50.000")
         page.get_by_role("button", name="Ver y entregar").click()
+        expect(page.get_by_role("button", name="Entregar efectivo")).to_be_visible()
         expect(tagged(page, "cash-oldest")).to_contain_text("El más antiguo: de hoy")
         shot(page, "07-efectivo")
         page.get_by_role("button", name="Entregar efectivo").click()
@@ -190,6 +200,7 @@ def run(app_url: str, base: str) -> None:
         page.get_by_role("tab", name="Mi semana").click()
         expect(tagged(page, "cash-total")).to_have_text("$ 50.000")
         page.get_by_role("button", name="Ver y entregar").click()
+        expect(page.get_by_role("button", name="Entregar efectivo")).to_be_visible()
         expect(tagged(page, "handover-0")).to_have_text(
             "Rechazada: La consignación no aparece en el banco. Los pagos volvieron a efectivo"
             " en mano"

@@ -66,6 +66,23 @@ def client_card(ctx: Ctx, row: ClientRow) -> ft.Control:
         ]
     )
     lines: list[ft.Control] = [top]
+    flags = [t("row.legal")] if row.legal else []
+    flags += [t("row.broken")] if row.agreement_broken else []
+    if flags:
+        lines.append(  # right under the name: what changes how the client is handled
+            ft.Row(
+                controls=[
+                    ft.Container(
+                        content=text(label, size=th.SMALL, bold=True, color=th.SURFACE),
+                        bgcolor=th.DANGER,
+                        border_radius=10,
+                        padding=ft.Padding.symmetric(horizontal=8, vertical=2),
+                    )
+                    for label in flags
+                ],
+                wrap=True,
+            )
+        )
     where = route_line(ctx, row)
     if where is not None:
         lines.append(where)
@@ -93,23 +110,6 @@ def client_card(ctx: Ctx, row: ClientRow) -> ft.Control:
                 t("row.promise_today", amount=t.money(row.promise_due_today)),
                 bold=True,
                 color=th.WARN_INK,
-            )
-        )
-    flags = [t("row.legal")] if row.legal else []
-    flags += [t("row.broken")] if row.agreement_broken else []
-    if flags:
-        lines.append(
-            ft.Row(
-                controls=[
-                    ft.Container(
-                        content=text(label, size=th.SMALL, bold=True, color=th.SURFACE),
-                        bgcolor=th.DANGER,
-                        border_radius=10,
-                        padding=ft.Padding.symmetric(horizontal=8, vertical=2),
-                    )
-                    for label in flags
-                ],
-                wrap=True,
             )
         )
     if row.last_outcome:
