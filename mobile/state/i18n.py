@@ -442,6 +442,35 @@ CATALOG: Final[dict[str, tuple[str, str]]] = {
     "reason.legal": ("en cobro jurídico", "with a law firm"),
     "row.legal": ("Cobro jurídico", "Law firm"),
     "row.broken": ("Acuerdo incumplido", "Agreement broken"),
+    # why the server held one of these events (its hold reason codes)
+    "hold.client_unknown": (
+        "el servidor no conoce el cliente",
+        "the server does not know the client",
+    ),
+    "hold.client_closed": ("el cliente está cerrado", "the client is closed"),
+    "hold.client_reassigned": (
+        "el cliente pasó a otro gestor",
+        "the client went to another collector",
+    ),
+    "hold.agreement_invalid": ("las cuotas no son válidas", "the installments are not valid"),
+    "hold.invoice_unknown": (
+        "la factura no existe en el servidor",
+        "the server has no such invoice",
+    ),
+    "hold.dispute_exceeds_balance": (
+        "supera el saldo abierto de la factura",
+        "more than the invoice's open balance",
+    ),
+    "hold.handover_mismatch": ("los pagos no suman el valor", "the payments do not add up"),
+    "hold.payment_unknown": ("un pago no llegó al servidor", "a payment did not reach the server"),
+    "hold.payment_repeated": ("un pago aparece dos veces", "a payment is listed twice"),
+    "hold.payment_not_cash": ("un pago no es en efectivo", "a payment is not cash"),
+    "hold.payment_voided": ("un pago fue anulado", "a payment was voided"),
+    "hold.payment_already_handed_over": (
+        "un pago ya está en otra entrega",
+        "a payment is in another handover",
+    ),
+    "hold.reference_missing": ("falta la referencia", "the reference is missing"),
     "error.agreement_over_balance": (
         "El acuerdo no puede superar el saldo ({balance})",
         "The agreement cannot exceed the balance ({balance})",
@@ -533,6 +562,11 @@ class Texts:
 
     def date(self, day: date) -> str:
         return format_date(day, self.locale)
+
+    def hold(self, reason: str) -> str:
+        """Why the server held an event, in words when the code is known, else the code."""
+        key = f"hold.{reason}"
+        return self(key) if key in CATALOG else reason
 
     def plain_amount(self, amount: Decimal) -> str:
         """An amount as the collector types it (`150.000`), for a field's starting value."""

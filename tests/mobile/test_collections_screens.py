@@ -12,8 +12,10 @@ import flet as ft
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from mobile.services.outbox import apply_push_results
 from mobile.state.app import AppState, Screen
 from mobile.ui import theme as th
+from sync.protocol import PushResult
 from tests.mobile.conftest import MORNING
 from tests.mobile.test_agreements_disputes import invoices, pulled
 from tests.mobile.test_state_app import make_app
@@ -105,3 +107,19 @@ def test_the_forms_and_cash_in_hand_in_spanish(app: AppState) -> None:
     assert "Total a entregar: $ 10.000" in texts
     prepare(app, "week")
     assert "Efectivo por entregar" in _texts(screen_of(app, "week")[0])
+
+
+def test_a_held_handover_says_why_in_spanish(app: AppState) -> None:
+    app.start_handover()
+    app.handover.method = "office"
+    assert app.save_handover()
+    (made,) = app.handovers
+    apply_push_results(
+        app.db,
+        [PushResult(event_id=uuid.UUID(made.event_id), status="held", reason="handover_mismatch")],
+        now=MORNING,
+    )
+    app.reload()
+    texts = _texts(screen_of(app, "cash")[0])
+    assert "Retenida para revisión: los pagos no suman el valor" in texts
+    assert "Entrega en oficina · $ 10.000 · 23/11/2026" in texts

@@ -71,7 +71,7 @@ def _decision(t: Texts, item: Handover) -> tuple[str, str]:
     if item.state == "pending":
         return t("decision.pending"), th.WARN_INK
     if item.state == "held":
-        return t("decision.held", reason=item.reason or "-"), th.DANGER
+        return t("decision.held", reason=t.hold(item.reason) if item.reason else "-"), th.DANGER
     if item.state == "conflict":
         return t("decision.conflict"), th.DANGER
     return t("decision.sent"), th.ACCENT

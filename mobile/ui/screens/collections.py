@@ -122,7 +122,7 @@ def _agreement(t: Texts, item: AgreementView) -> list[ft.Control]:
     if item.local_state is not None:
         state_line = t(f"local.{item.local_state}")
         if item.reason:
-            state_line = f"{state_line}: {item.reason}"
+            state_line = f"{state_line}: {t.hold(item.reason)}"
         lines.append(text(state_line, size=th.SMALL, bold=True, color=th.WARN_INK))
     else:
         lines.append(
@@ -178,7 +178,7 @@ def _dispute(t: Texts, item: DisputeView) -> list[ft.Control]:
     if item.local_state is not None:
         state_line = t(f"local.{item.local_state}")
         if item.reason:
-            state_line = f"{state_line}: {item.reason}"
+            state_line = f"{state_line}: {t.hold(item.reason)}"
         lines.append(text(state_line, size=th.SMALL, bold=True, color=th.WARN_INK))
     return lines
 
