@@ -537,9 +537,14 @@ def solve(request: PlanRequest, effort: float = 1.0) -> Plan:
     problem, reasons = _build(request)
     seed = _seed(request)
     possible = [i for i in range(1, len(problem.dist)) if i not in reasons]
-    route = _tsp_order(problem, possible, seed) if possible else []
+    # The shortest path through all of them, unless their visits alone outlast the day (no
+    # order fits then: the search needs no path that is thrown away).
+    last_end = max((problem.windows[i][-1][1] + problem.service[i] for i in possible), default=0)
+    route: list[int] = []
+    if possible and sum(problem.service[i] for i in possible) <= last_end:
+        route = _tsp_order(problem, possible, seed)
     skipped: set[int] = set()
-    if problem.forward(route) is None:
+    if possible and (not route or problem.forward(route) is None):
         first: list[int] = []
         _insert_all(problem, first, _by_priority(problem, possible))
         starts = [first] + [_ratio_greedy(problem, possible, power) for power in (1.0, 2.0)]
