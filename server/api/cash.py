@@ -14,6 +14,7 @@ from server.api.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from server.services import cash
 from server.services.cash import CashInHand, Handover, HandoverStatus
 from shared.calendar import business_date
+from shared.money import MAX_AMOUNT
 
 router = APIRouter(prefix="/v1/cash", tags=["cash"])
 
@@ -26,7 +27,7 @@ _DECISION_ERRORS: dict[int | str, dict[str, str]] = {
 
 
 class Confirm(BaseModel):
-    amount: Annotated[Decimal, Field(gt=0, max_digits=17, decimal_places=2)]
+    amount: Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT, decimal_places=2)]
     note: Annotated[str, Field(max_length=cash.MAX_NOTE)] = ""
 
 

@@ -225,3 +225,23 @@ def test_unknown_handover(client: TestClient, cash: Cash) -> None:
         f"/v1/cash/handovers/{uuid.uuid4()}/reject", json={"note": "x"}, headers=cash.boss.headers
     )
     assert (r.status_code, r.json()["error"]["code"]) == (404, "handover_not_found")
+
+
+def test_the_largest_handover_can_be_confirmed(
+    client: TestClient, session: Session, cash: Cash, make_client: Any
+) -> None:
+    """An implausible amount sits in suspense and is still cash: its handover, up to the
+    largest amount the wire carries, is confirmed with that amount (found by the sync machine:
+    the confirmation once refused more than 15 integer digits)."""
+    own = make_client(collector=cash.ana.user)
+    huge = payment(cash.phone, own.id, "1000000000000000.00")
+    assert statuses(push(client, cash.phone, [huge])) == [("held", "amount_implausible")]
+    hid, result = _handover(client, cash, [huge], "1000000000000000.00")
+    assert result == ("applied", None)
+    r = client.post(
+        f"/v1/cash/handovers/{hid}/confirm",
+        json={"amount": "1000000000000000.00"},
+        headers=cash.boss.headers,
+    )
+    assert (r.status_code, r.json()["status"]) == (200, "confirmed")
+    check_invariants(session)
