@@ -507,10 +507,28 @@ def _read_event(index: int, raw: object) -> InboundEvent:
             code="type_version_unsupported",
             details={"type": kind, "type_version": version, "index": index},
         )
+    if _holds_nul(raw):  # PostgreSQL cannot store NUL in text: kept as JSON and held
+        return InboundEvent(event_id, raw, None, "invalid_payload")
     try:
         return InboundEvent(event_id, raw, _EVENT_ADAPTER.validate_python(raw), None)
     except ValidationError:
         return InboundEvent(event_id, raw, None, "invalid_payload")
+
+
+def _holds_nul(raw: object) -> bool:
+    """Whether any string (or key) of a decoded JSON value holds a NUL character."""
+    pending = [raw]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
 
 
 def _event_id(raw: object) -> uuid.UUID | None:

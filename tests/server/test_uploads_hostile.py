@@ -19,12 +19,13 @@ import sys
 import time
 import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from server.db import migrate
@@ -33,6 +34,9 @@ from server.db.models import Client, User
 from server.services.security import issue_access_token
 from server.web.cookies import SESSION_COOKIE
 from tests.pg import fresh_database, require_postgres, worker_database_name
+from tests.server.conftest import Login
+from tests.server.sync_helpers import payment, push, register_phone, statuses, visit
+from tests.server.test_event_files import exported
 
 SIGNING_KEY = "uploads-signing-key-0123456789-0123456789-abcdef"
 CAP = 2_000_000  # RECAUDO_MAX_IMPORT_BYTES of the server under test
@@ -327,3 +331,44 @@ def test_gzip_is_refused_where_it_is_not_accepted(live: Live, path: str) -> None
         body,
     )
     assert (answer.status, answer.code()) == (415, "unsupported_encoding")
+
+
+# --- NUL in pushed events (in process) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "where"),
+    [("visit", "notes"), ("payment", "receipt_no"), ("payment", "method")],
+)
+def test_a_nul_in_a_pushed_event_is_held_not_a_500(
+    client: TestClient,
+    session: Session,
+    make_user: Callable[..., Login],
+    make_client: Callable[..., Client],
+    kind: str,
+    where: str,
+) -> None:
+    """PostgreSQL cannot store NUL in text: a visit's notes or a payment's receipt number with
+    one answered 500 for the whole chunk, every time it was sent (the phone's money stuck behind
+    it). Such an event is now kept and held like any malformed one, its neighbours applied; the
+    office's import of an exported outbox takes the same path."""
+    login = make_user("collector")
+    phone = register_phone(client, login)
+    owner = make_client(collector=login.user)
+    bad = (
+        visit(phone, owner.id, "promise") if kind == "visit" else payment(phone, owner.id, "10.00")
+    )
+    bad["payload"][where] = "a\u0000b"
+    good = payment(phone, owner.id, "1000.00")
+    response = push(client, phone, [bad, good])
+    assert response.status_code == 200, response.text
+    assert statuses(response) == [("held", "invalid_payload"), ("applied", None)]
+    office = make_user("supervisor")
+    again = visit(phone, owner.id, "promise")
+    again["payload"]["notes"] = "\u0000"
+    posted = client.post(
+        f"/v1/devices/{phone.device_id}/events",
+        json=exported(phone, [again]),
+        headers=office.headers,
+    )
+    assert posted.status_code == 200, posted.text
