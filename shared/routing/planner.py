@@ -6,14 +6,17 @@ Rules of this file:
 - a stop that cannot be visited even as the first stop is skipped with its own reason
   (shared/routing/timing.py); the rest that do not fit are skipped with `no_time`;
 - when every possible stop fits in the shortest path's order, that path is the plan (iterated
-  local search, shared/routing/tsp.py); otherwise the best of three greedy starts (priority
-  first; most priority per second added; the same with priority squared), then ruin-and-recreate
-  in independent chains (remove a neighbourhood or a string of stops, reinsert by priority,
-  accept by simulated annealing: first chasing short routes, then priority), then a swap pass
-  that guarantees no skipped stop could replace a kept stop of lower priority, then intra-route
-  2-opt, exchange and Or-opt that keep every window;
+  local search, shared/routing/tsp.py; not tried when the visits alone outlast the day);
+  otherwise three greedy starts (priority first; most priority per second added; the same with
+  priority squared), then ruin-and-recreate in three independent chains, one from each start,
+  each packing the day its own way (`FLAVOURS`: remove a neighbourhood or a string of stops,
+  reinsert by priority or by priority per second added, accept by simulated annealing on
+  travel or travel plus finish time: first chasing short routes, then priority), the best chain
+  kept, then a swap pass that guarantees no skipped stop could replace a kept stop of lower
+  priority, then intra-route 2-opt, exchange and Or-opt that keep every window;
 - feasibility of an insertion is O(1) with earliest starts forward and latest starts backward
-  (waiting is allowed, so the earliest start is monotone in the arrival time);
+  (waiting is allowed, so the earliest start is monotone in the arrival time); an insertion
+  updates both in place, only as far as they change;
 - deterministic: every random choice comes from a generator seeded with a digest of the request.
 """
 
@@ -43,7 +46,7 @@ from shared.routing.tsp import path_length, solve_open_path
 RUIN_MAX: Final = 15  # stops removed by one ruin at most
 ITERATIONS_PER_STOP: Final = 60  # ruin-and-recreate iterations (over all chains) per stop
 MAX_ITERATIONS: Final = 4500
-IDLE_MIN: Final = 250  # a half-chain stops after max(this, a third of it) idle iterations
+IDLE_MIN: Final = 150  # a half-chain stops after max(this, a third of it) idle iterations
 # Simulated annealing weighs a point of priority as this much travel: little in the first half
 # of each chain (it chases short routes, which leave room for more stops), much in the second.
 POINT_M: Final = 60.0
