@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import random
 from datetime import datetime, time, timedelta
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared.errors import InvalidInput
 from shared.geo import Point
@@ -23,6 +25,7 @@ from shared.routing import (
     plan_route,
     replan,
 )
+from shared.routing.planner import _build
 from tests.shared.routing_helpers import (
     BOGOTA,
     MONDAY,
@@ -241,6 +244,35 @@ def test_same_input_same_plan(req: PlanRequest) -> None:
 @given(instances(max_stops=10))
 def test_a_phone_effort_plan_is_legal(req: PlanRequest) -> None:
     check_plan(req, plan_route(req, effort=0.1))
+
+
+@settings(max_examples=40)
+@given(instances(max_stops=12), st.randoms(use_true_random=False))
+def test_an_insertion_updates_earliest_and_latest_starts_exactly(
+    req: PlanRequest, rnd: random.Random
+) -> None:
+    """The planner updates the earliest and latest starts in place after each insertion (only
+    as far as they change) and trusts them for every later check: they must equal a
+    recomputation from scratch, wherever the stop goes."""
+    problem, reasons = _build(req)
+    route: list[int] = []
+    early: list[int] = []
+    late: list[int] = []
+    nodes = [i for i in range(1, len(req.stops) + 1) if i not in reasons]
+    rnd.shuffle(nodes)
+    for node in nodes:
+        places = [
+            pos
+            for pos in range(len(route) + 1)
+            if problem.forward([*route[:pos], node, *route[pos:]]) is not None
+        ]
+        if not places:
+            assert problem.best_insertion(route, early, late, node) is None
+            continue
+        assert problem.best_insertion(route, early, late, node) is not None
+        problem.insert(route, early, late, rnd.choice(places), node)
+        assert early == problem.forward(route)
+        assert late == problem.backward(route)
 
 
 @pytest.mark.parametrize("effort", [0, -0.5, 1.01])
