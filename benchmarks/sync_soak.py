@@ -13,7 +13,8 @@ projections) and each phone's mirror checksum against the server's for its colle
 
 Not part of `make bench` (its entry is `run`, not `main`): `python -m benchmarks.sync_soak`.
 RECAUDO_SOAK_POSTGRES_URL names the PostgreSQL server (a fresh database named after it is created
-and dropped); RECAUDO_SOAK_DEVICES, _SECONDS, _CYCLE_SECONDS and _DAY_EVENTS change the size."""
+and dropped); RECAUDO_SOAK_DEVICES, _SECONDS, _CYCLE_SECONDS and _DAY_EVENTS change the size;
+RECAUDO_SOAK_RSS_CSV names a file for the workers' samples."""
 
 from __future__ import annotations
 
@@ -64,6 +65,7 @@ class SoakReport:
     cycles: int
     tally: Tally
     workers: list[Worker]
+    samples: dict[int, list[tuple[float, int, float]]]  # per worker: seconds, KiB, CPU seconds
     client_cpu: float  # seconds of CPU the load generator used over the days
     violations: list[str]
     mirrors_equal: int
@@ -226,6 +228,7 @@ def soak(url: str, folder: Path, cfg: SoakConfig) -> SoakReport:
         cycles=days.cycles,
         tally=days.tally,
         workers=days.sampler.summary(window=min(60.0, days.seconds / 4)),
+        samples=days.sampler.samples,
         client_cpu=days.client_cpu,
         violations=invariants.check_server(url, sent),
         mirrors_equal=cfg.devices - len(mirror_problems),
@@ -269,6 +272,10 @@ def run() -> None:
     section = "\n".join(lines)
     print(section)  # noqa: T201
     write_section("sync_soak", section)
+    if csv := env("RECAUDO_SOAK_RSS_CSV"):  # the samples themselves, to see the curve's shape
+        rows = [f"{pid},{t:.1f},{kib},{cpu:.2f}" for pid, got in report.samples.items()
+                for t, kib, cpu in got]  # fmt: skip
+        Path(csv).write_text("pid,seconds,rss_kib,cpu_seconds\n" + "\n".join(rows) + "\n")
 
 
 if __name__ == "__main__":
