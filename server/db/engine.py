@@ -9,6 +9,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.errors import InvalidInput
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the pragmas each backend needs to be a trustworthy ledger."""
@@ -23,8 +25,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
         )
         _sqlite_recipes(engine)
+        _refuse_nul(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    _refuse_nul(engine)
+    return engine
+
+
+def _refuse_nul(engine: Engine) -> None:
+    """A NUL character in a bound text value is bad input (422 `invalid_character`), on both
+    engines: PostgreSQL cannot store it in text and answered every such value (a login name, a
+    device name, a `?collector=` filter) with an error, a 500. JSON values are already
+    serialised here, with NUL escaped, so a held push event keeps its raw content."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(_conn: Any, _cursor: Any, _statement: str, parameters: Any, *_: Any) -> None:
+        # executemany: a list of rows; otherwise one row (a dict, or a tuple, also when
+        # "insertmanyvalues" flattens many rows into one statement)
+        for row in parameters if isinstance(parameters, list) else (parameters,):
+            for value in row.values() if isinstance(row, dict) else row or ():
+                if (type(value) is str and "\x00" in value) or (
+                    isinstance(value, list | tuple)
+                    and any(type(item) is str and "\x00" in item for item in value)
+                ):
+                    raise InvalidInput(
+                        "el texto tiene un carácter nulo (NUL), que no se puede guardar",
+                        code="invalid_character",
+                    )
 
 
 def _sqlite_recipes(engine: Engine) -> None:

@@ -196,7 +196,8 @@ def _envelope(r: Received) -> dict[str, Any]:
     kind = raw.get("type")
     version, seq = raw.get("type_version"), raw.get("device_seq")
     return {
-        "type": kind[:64] if isinstance(kind, str) else "",
+        # (PostgreSQL's COPY refuses NUL in text: a type holding one was a 500 for the chunk)
+        "type": kind[:64].replace("\x00", "\ufffd") if isinstance(kind, str) else "",
         "type_version": version if _is_int(version, 2**31) else None,
         "device_seq": seq if _is_int(seq, 2**63) else None,
         "client_id": _maybe_uuid(raw.get("client_id")),

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -337,8 +338,13 @@ def test_gzip_is_refused_where_it_is_not_accepted(live: Live, path: str) -> None
 
 
 @pytest.mark.parametrize(
-    ("kind", "where"),
-    [("visit", "notes"), ("payment", "receipt_no"), ("payment", "method")],
+    ("kind", "where", "reason"),
+    [
+        ("visit", "notes", "invalid_payload"),
+        ("payment", "receipt_no", "invalid_payload"),
+        ("payment", "method", "invalid_payload"),
+        ("payment", "type", "unknown_type"),
+    ],
 )
 def test_a_nul_in_a_pushed_event_is_held_not_a_500(
     client: TestClient,
@@ -347,22 +353,26 @@ def test_a_nul_in_a_pushed_event_is_held_not_a_500(
     make_client: Callable[..., Client],
     kind: str,
     where: str,
+    reason: str,
 ) -> None:
     """PostgreSQL cannot store NUL in text: a visit's notes or a payment's receipt number with
-    one answered 500 for the whole chunk, every time it was sent (the phone's money stuck behind
-    it). Such an event is now kept and held like any malformed one, its neighbours applied; the
-    office's import of an exported outbox takes the same path."""
+    one (or an envelope `type` with one) answered 500 for the whole chunk, every time it was sent
+    (the phone's money stuck behind it). Such an event is now kept and held like any malformed
+    one, its neighbours applied; the office's import of an exported outbox takes the same path."""
     login = make_user("collector")
     phone = register_phone(client, login)
     owner = make_client(collector=login.user)
     bad = (
         visit(phone, owner.id, "promise") if kind == "visit" else payment(phone, owner.id, "10.00")
     )
-    bad["payload"][where] = "a\u0000b"
+    if where == "type":  # the envelope's own type (stored as a column of the held event)
+        bad["type"] += "\u0000"
+    else:
+        bad["payload"][where] = "a\u0000b"
     good = payment(phone, owner.id, "1000.00")
     response = push(client, phone, [bad, good])
     assert response.status_code == 200, response.text
-    assert statuses(response) == [("held", "invalid_payload"), ("applied", None)]
+    assert statuses(response) == [("held", reason), ("applied", None)]
     office = make_user("supervisor")
     again = visit(phone, owner.id, "promise")
     again["payload"]["notes"] = "\u0000"
@@ -372,3 +382,22 @@ def test_a_nul_in_a_pushed_event_is_held_not_a_500(
         headers=office.headers,
     )
     assert posted.status_code == 200, posted.text
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("POST", "/v1/devices", {"json": {"name": "a\u0000b", "install_nonce": "nul-000001"}}),
+        ("POST", "/v1/auth/token", {"data": {"username": "a\u0000b", "password": "x"}}),
+        ("GET", "/v1/clients?collector=a%00b", {}),
+    ],
+    ids=["device name", "login name", "query filter"],
+)
+def test_a_nul_in_any_text_is_a_422(
+    client: TestClient, make_user: Callable[..., Login], method: str, url: str, body: dict[str, Any]
+) -> None:
+    """Before, each of these was a 500 on PostgreSQL (NUL cannot be stored in text, nor bound
+    in a comparison); the engine now refuses such a value for every statement, on both engines."""
+    role = "collector" if url == "/v1/devices" else "supervisor"
+    response = client.request(method, url, headers=make_user(role).headers, **body)
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "invalid_character")
