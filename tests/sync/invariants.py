@@ -4,8 +4,11 @@ did; `check_quiescent` after the network healed and every phone synced."""
 
 from __future__ import annotations
 
+import uuid
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -14,11 +17,23 @@ from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mobile.data.models import ClientMirror, EventStatus, OutboxRow
+from mobile.data.models import CashHandoverRow, ClientMirror, EventStatus, OutboxRow
 from mobile.services.balances import visible_balances
+from mobile.services.cash import cash_in_hand as phone_cash_in_hand
 from mobile.services.device import pending_count
 from mobile.services.exporting import event_body
-from server.db.models import InboundEvent, LedgerEntry, SuspenseEntry
+from server.db.models import (
+    AgreementInstallment,
+    CashHandover,
+    CreditNote,
+    Dispute,
+    HandoverPayment,
+    InboundEvent,
+    LedgerEntry,
+    PaymentAgreement,
+    SuspenseEntry,
+)
+from server.repositories import cash as cash_repo
 from sync.hashing import event_content_hash
 from sync.protocol import ClientData, Event, EventStatusData, PullResponse
 from tests.server.sync_helpers import check_invariants as check_server_ledger
@@ -225,6 +240,9 @@ def _mirrored(row: ClientMirror) -> ClientData:
             "invoices": row.open_invoices,
             "promises": row.promises,
             "visits": row.visits,
+            "agreements": row.agreements,
+            "disputes": row.disputes,
+            "legal": row.legal,
         }
     )
 
@@ -243,3 +261,121 @@ def check_converged(server: httpx.Client, phone: Phone) -> None:
             version, data = expected[cid]
             assert (row.version, _mirrored(row)) == (version, data), f"{phone.name}: {cid} differs"
             assert shown[cid] == row.balance, f"{phone.name}: {cid} shows {shown[cid]}"
+
+
+# --- collections work beyond the visit (issue 7) -----------------------------------------------
+
+WORK_TYPES = ("agreement.proposed", "dispute.opened", "cash.handed_over")
+# Held with no row: an agreement or dispute needs a client this server knows; an invalid schedule
+# is refused whole. Every other held one is stored for the supervisor.
+_NO_ROW = {
+    "agreement.proposed": {"client_unknown", "agreement_invalid"},
+    "dispute.opened": {"client_unknown"},
+    "cash.handed_over": set(),
+}
+
+
+def check_collections_work(session: Session) -> None:
+    """Every agreement, dispute and handover event lands exactly once: one row under its event
+    id (or, held, the row its reason allows), with what the phone sent; no row without its
+    event; no payment in two live handovers; credit notes are separate adjustments."""
+    events = {
+        e.event_id: e
+        for e in session.scalars(select(InboundEvent).where(InboundEvent.type.in_(WORK_TYPES)))
+    }
+    stored: dict[str, dict[uuid.UUID, Any]] = {
+        "agreement.proposed": {
+            a.id: a
+            for a in session.scalars(
+                select(PaymentAgreement).where(PaymentAgreement.origin == "field")
+            )
+        },
+        "dispute.opened": {
+            d.id: d for d in session.scalars(select(Dispute).where(Dispute.origin == "field"))
+        },
+        "cash.handed_over": {h.id: h for h in session.scalars(select(CashHandover))},
+    }
+    for kind, rows in stored.items():
+        for rid, row in rows.items():
+            seen = events.get(rid)
+            assert seen is not None and seen.type == kind, f"{kind} row {rid} without its event"
+            assert row.event_id == rid
+    installments: dict[uuid.UUID, list[tuple[Any, Decimal]]] = defaultdict(list)
+    for i in session.scalars(select(AgreementInstallment).order_by(AgreementInstallment.seq)):
+        installments[i.agreement_id].append((i.due_date, i.amount))
+    lines: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    for line in session.scalars(select(HandoverPayment)):
+        lines[line.handover_id].add(line.payment_event_id)
+    for eid, e in events.items():
+        payload = e.raw["payload"]
+        row = stored[e.type].get(eid)
+        expected = e.status == "applied" or e.reason not in _NO_ROW[e.type]
+        assert (row is not None) == expected, f"{e.type} {eid} ({e.status} {e.reason}): {row}"
+        if row is None:
+            continue
+        if e.type == "agreement.proposed":
+            sent = [
+                (date.fromisoformat(i["due_date"]), Decimal(i["amount"]))
+                for i in payload["installments"]
+            ]
+            assert installments[eid] == sent
+            assert row.total == sum((a for _, a in sent), ZERO)
+        elif e.type == "dispute.opened":
+            assert (row.amount, row.invoice_number) == (
+                Decimal(payload["amount"]),
+                payload["invoice_number"],
+            )
+        else:
+            assert row.amount == Decimal(payload["amount"])
+            assert lines[eid] == {uuid.UUID(p) for p in payload["payment_event_ids"]}
+            assert row.hold_reason == e.reason
+    live = Counter(
+        pid
+        for hid, h in stored["cash.handed_over"].items()
+        if h.hold_reason is None and h.status in ("pending", "confirmed")
+        for pid in lines[hid]
+    )
+    assert all(n == 1 for n in live.values()), "a payment is in two live handovers"
+    _check_credit_notes(session, stored["dispute.opened"])
+
+
+def _check_credit_notes(session: Session, field_disputes: dict[uuid.UUID, Any]) -> None:
+    """A credit note is its own manual adjustment (no phone event, never a payment) of the
+    accepted amount; an accepted dispute has exactly one."""
+    notes = session.scalars(select(CreditNote)).all()
+    by_dispute = Counter(n.dispute_id for n in notes if n.dispute_id is not None)
+    for note in notes:
+        entry = session.get(LedgerEntry, note.entry_id)
+        assert entry is not None
+        assert (entry.kind, entry.source, entry.event_id) == ("adjustment", "manual", None)
+        assert entry.amount < 0 and entry.client_id == note.client_id
+        if note.dispute_id is not None:
+            dispute = session.get(Dispute, note.dispute_id)
+            assert dispute is not None and dispute.status == "accepted"
+            assert -entry.amount == dispute.accepted_amount
+    for dispute in field_disputes.values():
+        assert by_dispute.get(dispute.id, 0) == (1 if dispute.status == "accepted" else 0)
+
+
+def check_cash_in_hand(session: Session, phones: list[Phone], users: Mapping[str, Any]) -> None:
+    """After healing: each collector's cash in hand on the server is what their phones show
+    (their cash payments, not voided, not in a handover the server has not rejected), and
+    every handover a phone made was applied (a correct phone's handover adds up)."""
+    by_user: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    for phone in phones:
+        with phone.db() as s:
+            for p in phone_cash_in_hand(s):
+                by_user[phone.username][p.event_id] = p.amount
+            made = [r.event_id for r in s.scalars(select(CashHandoverRow))]
+        for eid in made:
+            seen = session.scalar(
+                select(InboundEvent).where(InboundEvent.event_id == uuid.UUID(eid))
+            )
+            assert seen is not None and (seen.status, seen.reason) == ("applied", None), (
+                f"{phone.name}: handover {eid} was {seen and (seen.status, seen.reason)}"
+            )
+    for username in {phone.username for phone in phones}:
+        server = {
+            str(r.event_id): r.amount for r in cash_repo.cash_in_hand(session, users[username].id)
+        }
+        assert server == by_user[username], f"{username}: cash in hand differs"

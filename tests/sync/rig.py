@@ -115,6 +115,10 @@ class Office:
         )
         return r.status_code
 
+    def decide(self, server: httpx.Client, path: str, body: dict[str, object]) -> httpx.Response:
+        """An office decision through the API (a dispute's, a handover's), as the supervisor."""
+        return server.post(path, json=body, headers=self.tokens["supervisor"])
+
     def close_client(self, client_id: uuid.UUID) -> None:
         """No office endpoint closes a client yet: what its service will do, by hand."""
         self.session.execute(

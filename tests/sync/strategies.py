@@ -8,6 +8,7 @@ from decimal import Decimal
 from hypothesis import strategies as st
 
 from sync.protocol import (
+    DISPUTE_REASONS,
     PAYMENT_METHODS,
     VISIT_OUTCOMES,
     Change,
@@ -128,3 +129,18 @@ pull_responses = st.builds(
     has_more=st.booleans(),
     scope_checksum=_optional(checksums),
 )
+
+
+# --- field actions of the collections work (issue 7), as the phone's services take them ----------
+
+plan_amounts = st.integers(min_value=1, max_value=10**9).map(lambda c: Decimal(c) / 100)
+# An installment plan: days from today to the first due date, then the gaps between dues.
+installment_plans = st.tuples(
+    st.integers(min_value=-3, max_value=60),
+    st.lists(
+        st.tuples(st.integers(min_value=7, max_value=40), plan_amounts), min_size=1, max_size=3
+    ),
+)
+dispute_kinds = st.sampled_from(["dispute", "return"])
+dispute_reasons = st.sampled_from(DISPUTE_REASONS)
+handover_methods = st.sampled_from(["bank_deposit", "office"])

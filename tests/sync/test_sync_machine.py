@@ -1,8 +1,12 @@
 """The sync fault suite, in-process: a Hypothesis state machine over the real app (SQLite and
 PostgreSQL) and three phones (two for one collector) driven through the phone's real services,
 each behind a link that drops, loses, duplicates, holds and replays, truncates and tampers with
-requests. The invariants of sync-protocol.md are checked after every step and at quiescence
-(network healed, every phone synced twice)."""
+requests. The phones also propose agreements, open glosas and hand over cash, and the office
+accepts glosas (credit notes) and confirms or rejects handovers (issue 7). The invariants of
+sync-protocol.md, and those of the new events (every one lands exactly once; credit notes are
+separate adjustments; cash in hand is the same on the phones and the server), are checked after
+every step and at quiescence (network healed, every phone synced twice, the office's decisions
+pulled)."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -28,21 +32,30 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import Engine, select
 
-from mobile.data.models import OutboxRow
-from mobile.services import recording
-from server.db.models import Client, InboundEvent
+from mobile.data.models import ClientMirror, OutboxRow
+from mobile.services import field_collections, recording
+from mobile.services.cash import cash_in_hand, handed_over_ids, record_handover
+from server.db.models import CashHandover, Client, Dispute, InboundEvent
 from shared.calendar import business_date
 from shared.errors import Conflict
 from tests.sync.faults import FAULTS, Fault
 from tests.sync.invariants import (
     Row,
     check_always,
+    check_cash_in_hand,
+    check_collections_work,
     check_converged,
     check_quiescent,
     outbox_snapshot,
     recorded_row,
 )
 from tests.sync.rig import Phone, World, open_world, sync
+from tests.sync.strategies import (
+    dispute_kinds,
+    dispute_reasons,
+    handover_methods,
+    installment_plans,
+)
 from tests.sync.wire import wire_events
 
 # Small chunks so a backlog takes several requests and a fault can split it.
@@ -134,6 +147,7 @@ class SyncMachine(RuleBasedStateMachine):
                     select(OutboxRow.ref_event_id).where(OutboxRow.type == "payment.voided")
                 )
             )
+            handed = handed_over_ids(session)
         if not paid:
             return
         target = data.draw(st.sampled_from(paid))
@@ -146,11 +160,95 @@ class SyncMachine(RuleBasedStateMachine):
                 phone.db, payment_event_id=target.event_id, reason="recibo errado", now=now, tz=TZ
             )
         except Conflict as exc:
-            expected = "void_window_closed" if not same_day else "payment_already_voided"
+            if not same_day:
+                expected = "void_window_closed"
+            elif target.event_id in voided:
+                expected = "payment_already_voided"
+            else:
+                # In a handover the office has not rejected: a correction for the office.
+                assert target.event_id in handed
+                expected = "payment_handed_over"
             assert exc.code == expected
         else:
-            assert same_day and target.event_id not in voided
+            assert same_day and target.event_id not in voided | handed
             self._remember(phone, done.event_id)
+
+    # --- collections work from the field (issue 7) --------------------------------------------
+
+    @rule(data=st.data(), plan=installment_plans)
+    def propose_agreement(self, data: st.DataObject, plan: tuple[int, list[Any]]) -> None:
+        phone = data.draw(st.sampled_from(self.world.phones))
+        client = data.draw(st.sampled_from(self._targets()))
+        now = phone.now()
+        first, steps = plan
+        due = now.date() + timedelta(days=first)
+        schedule = []
+        for gap, amount in steps:
+            schedule.append((due, amount))
+            due += timedelta(days=gap)
+        done = field_collections.record_agreement(
+            phone.db, client_id=client, installments=schedule, now=now, notes="acuerdo"
+        )
+        self._remember(phone, done.event_id)
+        event("agreement: recorded")
+
+    def _open_invoices(self) -> list[tuple[Phone, str, str, Decimal]]:
+        """(phone, client, invoice number, balance) of every open invoice a phone shows."""
+        found = []
+        for phone in self.world.phones:
+            with phone.db() as session:
+                for row in session.scalars(select(ClientMirror).order_by(ClientMirror.code)):
+                    for i in row.open_invoices or []:
+                        balance = Decimal(str(i["balance"]))
+                        if balance > 0:
+                            found.append((phone, row.id, str(i["number"]), balance))
+        return found
+
+    @precondition(lambda self: bool(self._open_invoices()))
+    @rule(data=st.data(), kind=dispute_kinds, reason=dispute_reasons)
+    def open_dispute(self, data: st.DataObject, kind: str, reason: str) -> None:
+        """A glosa on an open invoice the phone shows, for at most its balance."""
+        phone, client, number, balance = data.draw(st.sampled_from(self._open_invoices()))
+        cents = data.draw(st.integers(min_value=1, max_value=int(balance * 100)))
+        done = field_collections.record_dispute(
+            phone.db,
+            client_id=client,
+            invoice_number=number,
+            amount=Decimal(cents) / 100,
+            kind=kind,  # type: ignore[arg-type]
+            reason_code=reason,  # type: ignore[arg-type]
+            now=phone.now(),
+        )
+        self._remember(phone, done.event_id)
+        event("dispute: recorded")
+
+    @rule(data=st.data(), method=handover_methods, amount=amounts)
+    def hand_over(self, data: st.DataObject, method: str, amount: Decimal) -> None:
+        """Some of a phone's cash in hand, deposited (with a reference) or taken to the office
+        (cash of `amount` collected first when the phone holds none)."""
+        phone = data.draw(st.sampled_from(self.world.phones))
+        with phone.db() as session:
+            in_hand = [p.event_id for p in cash_in_hand(session)]
+        if not in_hand:
+            client = data.draw(st.sampled_from(self._targets()))
+            receipt = recording.record_payment(
+                phone.db, client_id=client, amount=amount, method="cash", now=phone.now()
+            )
+            self._remember(phone, receipt.event_id)
+            in_hand = [receipt.event_id]
+        chosen = data.draw(st.lists(st.sampled_from(in_hand), min_size=1, max_size=4, unique=True))
+        now = phone.now()
+        done = record_handover(
+            phone.db,
+            method=method,  # type: ignore[arg-type]
+            deposited_on=business_date(now, TZ),
+            payment_event_ids=chosen,
+            now=now,
+            bank_reference=f"BCO-{phone.ticks}" if method == "bank_deposit" else "",
+            tz=TZ,
+        )
+        self._remember(phone, done.event_id)
+        event("handover: recorded")
 
     @rule(data=st.data(), skew=skews)
     def phone_clock(self, data: st.DataObject, skew: timedelta) -> None:
@@ -200,6 +298,75 @@ class SyncMachine(RuleBasedStateMachine):
         self.world.office.close_client(client)
         self.closed.add(client)
 
+    # Ids are random per run: what a rule draws from is listed in the order the phones recorded
+    # it, so Hypothesis replays an example to the same choices.
+
+    def _in_recorded_order(self, ids: list[uuid.UUID]) -> list[uuid.UUID]:
+        order = {eid: n for n, eid in enumerate(self.recorded)}
+        return sorted(ids, key=lambda i: order[str(i)])
+
+    def _open_disputes(self) -> list[uuid.UUID]:
+        found = self.world.office.session.scalars(
+            select(Dispute.id).where(Dispute.status == "open")
+        )
+        return self._in_recorded_order(list(found))
+
+    def _pending_handovers(self) -> list[tuple[uuid.UUID, Decimal]]:
+        rows = self.world.office.session.execute(
+            select(CashHandover.id, CashHandover.amount).where(CashHandover.status == "pending")
+        )
+        amounts: dict[uuid.UUID, Decimal] = dict(rows.all())
+        return [(hid, amounts[hid]) for hid in self._in_recorded_order(list(amounts))]
+
+    @precondition(lambda self: bool(self._open_disputes()))
+    @rule(data=st.data(), accept=st.booleans())
+    def decide_dispute(self, data: st.DataObject, accept: bool) -> None:
+        """The office accepts an open dispute (a credit note on the invoice) or rejects it."""
+        self._decide_dispute(data.draw(st.sampled_from(self._open_disputes())), accept)
+
+    @precondition(lambda self: bool(self._pending_handovers()))
+    @rule(data=st.data(), confirm=st.booleans())
+    def decide_handover(self, data: st.DataObject, confirm: bool) -> None:
+        """The office confirms a pending handover with the amount it sees, or rejects it."""
+        self._decide_handover(*data.draw(st.sampled_from(self._pending_handovers())), confirm)
+
+    def _decide_dispute(self, dispute: uuid.UUID, accept: bool) -> None:
+        office = self.world.office
+        if accept:
+            r = office.decide(self.server, f"/v1/disputes/{dispute}/accept", {"note": "soportes"})
+            if r.status_code == 200:
+                event("dispute: accepted (credit note)")
+                return
+            # No invoice to credit, or it owes less than the glosa now: rejected instead.
+            assert r.status_code == 422, r.text
+            assert r.json()["error"]["code"] in ("invoice_unknown", "dispute_exceeds_balance")
+        r = office.decide(self.server, f"/v1/disputes/{dispute}/reject", {"note": "sin soporte"})
+        assert r.status_code == 200, r.text
+        event("dispute: rejected")
+
+    def _decide_handover(self, handover: uuid.UUID, amount: Decimal, confirm: bool) -> None:
+        office = self.world.office
+        path = f"/v1/cash/handovers/{handover}"
+        if confirm:
+            r = office.decide(self.server, f"{path}/confirm", {"amount": str(amount)})
+            if r.status_code == 200:
+                event("handover: confirmed")
+                return
+            # Held, or one of its payments was voided since: rejected instead.
+            assert r.status_code == 409, r.text
+            assert r.json()["error"]["code"] in ("handover_held", "handover_payment_voided")
+        r = office.decide(self.server, f"{path}/reject", {"note": "no cuadra con el banco"})
+        assert r.status_code == 200, r.text
+        event("handover: rejected")
+
+    def _office_decides_all(self) -> None:
+        """Every open dispute and pending handover decided, alternately yes and no, so each
+        example's quiescence sees the decisions reach the phones."""
+        for n, dispute in enumerate(self._open_disputes()):
+            self._decide_dispute(dispute, accept=n % 2 == 0)
+        for n, (handover, amount) in enumerate(self._pending_handovers()):
+            self._decide_handover(handover, amount, confirm=n % 2 == 0)
+
     # --- invariants -----------------------------------------------------------------------
 
     @invariant()
@@ -209,6 +376,7 @@ class SyncMachine(RuleBasedStateMachine):
         world = self.world
         self.since_heal += 1
         check_always(world.office.session, world.phones, self.recorded, world.network.injected)
+        check_collections_work(world.office.session)
 
     def _quiesce(self) -> None:
         """Heal the network, let held requests arrive, and sync every phone twice: within those
@@ -223,10 +391,17 @@ class SyncMachine(RuleBasedStateMachine):
             for phone in world.phones:
                 report = sync(phone, chunk=CHUNK)
                 assert report.ok, f"{phone.name} could not sync on a healthy network: {report}"
+        # The office decides what the phones sent; one more cycle brings the decisions back.
+        self._office_decides_all()
+        for phone in world.phones:
+            report = sync(phone, chunk=CHUNK)
+            assert report.ok, f"{phone.name} could not sync on a healthy network: {report}"
         session = world.office.session
         session.expire_all()
         check_always(session, world.phones, self.recorded, world.network.injected)
         check_quiescent(session, world.phones, self.recorded)
+        check_collections_work(session)
+        check_cash_in_hand(session, world.phones, world.office.users)
         for phone in world.phones:
             check_converged(self.server, phone)
         self._check_held_reasons()
