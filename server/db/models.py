@@ -625,9 +625,7 @@ class HandoverPayment(Base):
 
     __tablename__ = "handover_payment"
 
-    handover_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("cash_handover.id"), primary_key=True
-    )
+    handover_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cash_handover.id"), primary_key=True)
     payment_event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, index=True)
     amount: Mapped[Decimal]
 
