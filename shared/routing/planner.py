@@ -46,7 +46,7 @@ from shared.routing.tsp import path_length, solve_open_path
 RUIN_MAX: Final = 15  # stops removed by one ruin at most
 ITERATIONS_PER_STOP: Final = 60  # ruin-and-recreate iterations (over all chains) per stop
 MAX_ITERATIONS: Final = 4500
-IDLE_MIN: Final = 150  # a half-chain stops after max(this, a third of it) idle iterations
+IDLE_MIN: Final = 250  # a half-chain stops after max(this, a third of it) idle iterations
 # Simulated annealing weighs a point of priority as this much travel: little in the first half
 # of each chain (it chases short routes, which leave room for more stops), much in the second.
 POINT_M: Final = 60.0
