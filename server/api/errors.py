@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
@@ -125,6 +126,15 @@ def install_error_handlers(app: FastAPI) -> None:
             raise exc  # any other database error: the catch-all's 500, as before
         log.warning("database unavailable: %s", exc.orig)
         body = error_body("database_unavailable", "the database is not available; retry shortly")
+        return JSONResponse(body, 503, headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)})
+
+    @app.exception_handler(PoolTimeout)
+    async def _busy(_: Request, exc: PoolTimeout) -> JSONResponse:
+        # Every pooled connection stayed busy for the pool's timeout: more requests at once than
+        # the server serves (the 500-phone soak's evening bursts on a starved machine hit it).
+        # Nothing was done, so the same request later is the remedy: 503, not 500.
+        log.warning("database pool exhausted: %s", exc)
+        body = error_body("server_busy", "the server is busy; retry shortly")
         return JSONResponse(body, 503, headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)})
 
 
