@@ -39,6 +39,7 @@ Status = Literal["proposed", "active", "rejected", "cancelled"]
 StandingName = Literal["proposed", "on_track", "broken", "completed"]
 # The order a supervisor works in: proposals to decide, then broken agreements, then the rest.
 _ORDER: Final = {"proposed": 0, "broken": 1, "on_track": 2, "completed": 3, None: 4}
+_CLOSED_ORDER: Final = {"rejected": 0, "cancelled": 1}  # closed ones: never approved first
 
 
 class InstallmentView(BaseModel):
@@ -210,7 +211,8 @@ def list_agreements(
     views = _views(session, rows, tz=tz, as_of=as_of)
     if standing is not None:
         views = [v for v in views if v.standing == standing]
-    views.sort(key=lambda v: _ORDER[v.standing])  # stable: oldest proposal first within a group
+    # stable: oldest proposal first within a group
+    views.sort(key=lambda v: (_ORDER[v.standing], _CLOSED_ORDER.get(v.status, 0)))
     return AgreementPage(items=views[:limit], total=len(views), as_of=as_of)
 
 

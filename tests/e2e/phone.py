@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import uvicorn
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from server.main import create_app
 from server.settings import Settings
@@ -103,6 +103,20 @@ def open_flutter(page: Page, url: str) -> None:
     page.wait_for_selector("flutter-view", timeout=60_000)
     page.locator("flt-semantics-placeholder").evaluate("e => e.click()")
     page.wait_for_selector("flt-semantics", timeout=30_000)
+
+
+def retype(page: Page, label: str, value: str) -> None:
+    """Replace a field's value: focus first (a select-all before the focus lands selects
+    nothing), clear, type, check the field shows it, and let the last change events reach the
+    app."""
+    field = page.get_by_label(label)
+    field.click()
+    page.wait_for_timeout(300)
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Backspace")
+    page.keyboard.type(value)
+    expect(field).to_have_value(value)
+    page.wait_for_timeout(500)
 
 
 def type_into(page: Page, label: str, value: str) -> None:

@@ -25,7 +25,7 @@ from shared.calendar import business_date, to_business_time
 from shared.contact_rules import is_contact_allowed, load_rules
 from shared.formatting import format_date
 from tests.e2e.live import ARTIFACTS, CHROMIUM_ARGS, chromium_path, free_port
-from tests.e2e.phone import Server, open_flutter, running_app, type_into, wait_http
+from tests.e2e.phone import Server, open_flutter, retype, running_app, type_into, wait_http
 
 pytestmark = pytest.mark.e2e
 SHOTS = ARTIFACTS / "screenshots"
@@ -157,9 +157,11 @@ def run_the_day(app_url: str, server: Server) -> None:
         page.get_by_role("button", name="Guardar promesa").click()
         expect(page.get_by_text("La fecha no puede ser anterior a hoy")).to_be_visible()
         shot(page, "05-promesa-error")
-        page.get_by_label("Fecha (dd/mm/aaaa)").click()
-        page.keyboard.press("Control+A")  # replace the whole wrong date
-        page.keyboard.type(format_date(business_date(datetime.now(UTC), "America/Bogota")))
+        retype(
+            page,
+            "Fecha (dd/mm/aaaa)",
+            format_date(business_date(datetime.now(UTC), "America/Bogota")),
+        )
         page.get_by_role("button", name="Guardar promesa").click()
         expect(page.get_by_text("Promesa guardada")).to_be_visible()
 

@@ -22,7 +22,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from server.cli.demo import build_demo
 from server.settings import Settings
 from tests.e2e.live import ARTIFACTS, CHROMIUM_ARGS, chromium_path, free_port
-from tests.e2e.phone import Server, open_flutter, running_app, type_into, wait_http
+from tests.e2e.phone import Server, open_flutter, retype, running_app, type_into, wait_http
 from tests.e2e.test_phone_app import api_login
 
 pytestmark = pytest.mark.e2e
@@ -38,19 +38,6 @@ def shot(page: Page, name: str) -> None:
 
 def tagged(page: Page, identifier: str):  # type: ignore[no-untyped-def]
     return page.locator(f"[flt-semantics-identifier='{identifier}']")
-
-
-def retype(page: Page, label: str, value: str) -> None:
-    """Replace a field's value: focus first (a select-all before the focus lands selects
-    nothing), clear, type, and let the last change events reach the app."""
-    field = page.get_by_label(label)
-    field.click()
-    page.wait_for_timeout(300)
-    page.keyboard.press("Control+A")
-    page.keyboard.press("Backspace")
-    page.keyboard.type(value)
-    expect(field).to_have_value(value)
-    page.wait_for_timeout(500)
 
 
 def go_back(page: Page) -> None:
