@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 import zlib
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import Engine
@@ -83,6 +84,17 @@ async def parse_push(body: Annotated[bytes, Depends(read_body)]) -> InboundPush:
     return read_push(data)
 
 
+# At most this many pushes of one server process run their transaction at once; the others wait
+# here, holding no database connection (the token check already committed). Python runs one
+# thread at a time, so more concurrent pushes finish no sooner: they only hold the server_seq
+# counter (locked from numbering to commit, sync-protocol.md) longer while they wait for the
+# interpreter, queueing every other pusher behind it, and take the pool's connections from pulls
+# (seen in `make soak`: pushes waiting on each other's counter lock, pool timeouts under the
+# evening burst).
+PUSH_SLOTS: Final = 2
+_push_slots = threading.BoundedSemaphore(PUSH_SLOTS)
+
+
 @router.post("/push", response_model_exclude_none=True, openapi_extra=raw_json_body(PushRequest))
 def push(
     actor: DeviceActorDep,
@@ -92,7 +104,8 @@ def push(
     clock: ClockDep,
 ) -> PushResponse:
     """Record and apply a chunk of field events in one transaction (sync-protocol.md)."""
-    return syncing.push_and_commit(session, actor, inbound, now=clock(), tz=settings.tz)
+    with _push_slots:
+        return syncing.push_and_commit(session, actor, inbound, now=clock(), tz=settings.tz)
 
 
 def get_snapshot_session(request: Request) -> Iterator[Session]:
