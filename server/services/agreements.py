@@ -23,8 +23,9 @@ from typing import Final, Literal
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from server.db.models import AuditLog, PaymentAgreement
+from server.db.models import PaymentAgreement
 from server.repositories import agreements as repo
+from server.repositories import audit as audit_repo
 from server.repositories.agreements import AgreementRow
 from server.services import changes
 from server.services.access import Actor, require_office
@@ -359,14 +360,13 @@ def _audit(
     now: datetime,
     details: dict[str, str],
 ) -> None:
-    session.add(
-        AuditLog(
-            at=now,
-            actor_id=actor.user_id,
-            action=action,
-            entity="payment_agreement",
-            entity_id=str(agreement.id),
-            details={"client_id": str(agreement.client_id), **details},
-        )
+    audit_repo.record(
+        session,
+        at=now,
+        actor_id=actor.user_id,
+        action=action,
+        entity="payment_agreement",
+        entity_id=agreement.id,
+        details={"client_id": str(agreement.client_id), **details},
     )
     session.flush()

@@ -30,7 +30,8 @@ from pydantic import BaseModel
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from server.db.models import AuditLog, CashHandover, ReviewItem
+from server.db.models import CashHandover, ReviewItem
+from server.repositories import audit as audit_repo
 from server.repositories import cash as cash_repo
 from server.repositories import users as users_repo
 from server.services import changes
@@ -217,14 +218,13 @@ def _decide(
     details: dict[str, object] = {"note": note, "amount": str(handover.amount)}
     if amount is not None:
         details["amount_seen"] = str(amount)
-    session.add(
-        AuditLog(
-            actor_id=actor.user_id,
-            action=f"cash_handover_{status}",
-            entity="cash_handover",
-            entity_id=str(handover.id),
-            details=details,
-        )
+    audit_repo.record(
+        session,
+        actor_id=actor.user_id,
+        action=f"cash_handover_{status}",
+        entity="cash_handover",
+        entity_id=handover.id,
+        details=details,
     )
     if handover.event_id is not None:
         session.execute(

@@ -31,7 +31,8 @@ from typing import Final
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from server.db.models import AuditLog, ClearanceCertificate, Client
+from server.db.models import ClearanceCertificate, Client
+from server.repositories import audit as audit_repo
 from server.repositories import clearance as clearance_repo
 from server.services.access import Actor, require_office
 from server.services.clients import visible_client
@@ -153,15 +154,14 @@ def issue(
     )
     session.add(cert)
     session.flush()
-    session.add(
-        AuditLog(
-            at=now,
-            actor_id=actor.user_id,
-            action="clearance.issue",
-            entity="clearance_certificate",
-            entity_id=str(cert.id),
-            details={"client_id": str(client.id), "as_of": as_of.isoformat(), "code": cert.code},
-        )
+    audit_repo.record(
+        session,
+        at=now,
+        actor_id=actor.user_id,
+        action="clearance.issue",
+        entity="clearance_certificate",
+        entity_id=cert.id,
+        details={"client_id": str(client.id), "as_of": as_of.isoformat(), "code": cert.code},
     )
     session.flush()
     return _out(cert, client, actor.username, session)

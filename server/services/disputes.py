@@ -18,7 +18,8 @@ from typing import Final, Literal
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from server.db.models import AuditLog, Dispute
+from server.db.models import Dispute
+from server.repositories import audit as audit_repo
 from server.repositories import disputes as disputes_repo
 from server.services import changes, credit_notes
 from server.services.access import Actor, require_office
@@ -313,21 +314,20 @@ def _check_note(note: str) -> None:
 def _audit(
     session: Session, actor: Actor, dispute: Dispute, action: str, now: datetime, **details: str
 ) -> None:
-    session.add(
-        AuditLog(
-            at=now,
-            actor_id=actor.user_id,
-            action=action,
-            entity="dispute",
-            entity_id=str(dispute.id),
-            details={
-                "client_id": str(dispute.client_id),
-                "invoice_number": dispute.invoice_number,
-                "amount": str(dispute.amount),
-                "note": dispute.decision_note,
-                **details,
-            },
-        )
+    audit_repo.record(
+        session,
+        at=now,
+        actor_id=actor.user_id,
+        action=action,
+        entity="dispute",
+        entity_id=dispute.id,
+        details={
+            "client_id": str(dispute.client_id),
+            "invoice_number": dispute.invoice_number,
+            "amount": str(dispute.amount),
+            "note": dispute.decision_note,
+            **details,
+        },
     )
     session.flush()
 

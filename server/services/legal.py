@@ -26,7 +26,8 @@ from typing import Final, Literal
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from server.db.models import AuditLog, LawFirm, LegalReferral, LegalReferralUpdate
+from server.db.models import LawFirm, LegalReferral, LegalReferralUpdate
+from server.repositories import audit as audit_repo
 from server.repositories import kpis as kpis_repo
 from server.repositories import legal as legal_repo
 from server.repositories import review as review_repo
@@ -141,16 +142,13 @@ def list_firms(session: Session, actor: Actor, *, active_only: bool = False) -> 
 def _audit(
     session: Session, actor: Actor, action: str, entity: str, entity_id: object, **details: object
 ) -> None:
-    session.add(
-        AuditLog(
-            actor_id=actor.user_id,
-            action=action,
-            entity=entity,
-            entity_id=str(entity_id),
-            details={
-                k: v if isinstance(v, bool | int | None) else str(v) for k, v in details.items()
-            },
-        )
+    audit_repo.record(
+        session,
+        actor_id=actor.user_id,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        details={k: v if isinstance(v, bool | int | None) else str(v) for k, v in details.items()},
     )
 
 

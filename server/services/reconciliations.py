@@ -18,7 +18,8 @@ from typing import Annotated, Final, Literal
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from server.db.models import AuditLog, Reconciliation, ReconciliationItem
+from server.db.models import Reconciliation, ReconciliationItem
+from server.repositories import audit as audit_repo
 from server.repositories import disputes as disputes_repo
 from server.repositories import reconciliations as recon_repo
 from server.services import changes, credit_notes, statements
@@ -359,14 +360,13 @@ def _audit(
     now: datetime,
     **details: str,
 ) -> None:
-    session.add(
-        AuditLog(
-            at=now,
-            actor_id=actor.user_id,
-            action=action,
-            entity="reconciliation",
-            entity_id=str(rec.id),
-            details={"client_id": str(rec.client_id), **details},
-        )
+    audit_repo.record(
+        session,
+        at=now,
+        actor_id=actor.user_id,
+        action=action,
+        entity="reconciliation",
+        entity_id=rec.id,
+        details={"client_id": str(rec.client_id), **details},
     )
     session.flush()
